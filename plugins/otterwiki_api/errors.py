@@ -1,0 +1,61 @@
+"""One error taxonomy for the service layer; REST and MCP map these to their own forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WikiError(Exception):
+    """Base class: a message for the caller, a machine-readable code, and extra fields."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.message, "code": self.code, **self.extra}
+
+
+class Invalid(WikiError):
+    """The input is malformed or breaks a rule (HTTP 422)."""
+
+    status = 422
+    code = "invalid"
+
+
+class NotFound(WikiError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(WikiError):
+    """The target changed or already exists; `current_revision` tells the caller what to retry with."""
+
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(WikiError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(WikiError):
+    status = 403
+    code = "forbidden"
+
+
+class TooLarge(WikiError):
+    status = 413
+    code = "too_large"
+
+
+class Busy(WikiError):
+    """The repository stayed locked by another writer for too long; retrying later is safe."""
+
+    status = 503
+    code = "busy"

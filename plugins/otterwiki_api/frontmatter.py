@@ -1,0 +1,59 @@
+"""YAML frontmatter: split it from the body and read the fields the index filters on."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+_FRONTMATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+def split_frontmatter(content: str) -> tuple[dict[str, Any] | None, str]:
+    """Return (frontmatter or None, body). Invalid YAML or a non-mapping counts as no frontmatter."""
+    match = _FRONTMATTER_RE.match(content)
+    if not match:
+        return None, content
+    try:
+        data = yaml.safe_load(match.group(1) or "")
+    except yaml.YAMLError:
+        return None, content
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, content
+    return _jsonable(data), content[match.end() :]
+
+
+def _jsonable(value: Any) -> Any:
+    """YAML yields dates and other non-JSON types; turn them into strings so any caller can serialise."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def page_tags(frontmatter: dict[str, Any] | None) -> list[str]:
+    """Tags may be a YAML list or a comma-separated string."""
+    tags = (frontmatter or {}).get("tags") or []
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    if not isinstance(tags, list):
+        tags = [tags]
+    return [str(t).strip() for t in tags if str(t).strip()]
+
+
+def page_category(frontmatter: dict[str, Any] | None) -> str | None:
+    category = (frontmatter or {}).get("category")
+    return None if category is None else str(category)
+
+
+def page_title(frontmatter: dict[str, Any] | None) -> str | None:
+    title = (frontmatter or {}).get("title")
+    return None if title is None else str(title)

@@ -1,0 +1,258 @@
+"""Thin, fast access to the git command line for one repository.
+
+GitPython's index handling rewrites the whole index in Python on every commit (about 300 ms at
+10,000 pages); the git binary does the same work in a few milliseconds, so the service layer's
+reads of history and its commits go through here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .errors import Busy, Invalid, NotFound
+
+REVISION_RE = re.compile(r"\A(?:HEAD|[0-9a-fA-F]{4,64})\Z")
+_LOG_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%B"
+_BASE_ARGS = ["-c", "core.quotepath=off", "-c", "commit.gpgsign=false", "-c", "gc.auto=0"]
+
+
+class GitFailed(Exception):
+    def __init__(self, args: list[str], code: int, stderr: str) -> None:
+        super().__init__(f"git {' '.join(args[:3])} failed ({code}): {stderr.strip()[:500]}")
+        self.stderr = stderr
+
+
+@dataclass
+class Commit:
+    revision: str
+    author: str
+    email: str
+    timestamp: int
+    message: str
+    changes: list[tuple[str, str]] = field(default_factory=list)  # (status letter, path)
+
+    @property
+    def date(self) -> str:
+        return datetime.fromtimestamp(self.timestamp, UTC).isoformat()
+
+    def summary(self) -> dict[str, str]:
+        return {
+            "revision": self.revision,
+            "author": self.author,
+            "date": self.date,
+            "message": self.message.strip(),
+        }
+
+
+def check_revision(revision: object) -> str:
+    """Accept only a hex commit id (4 to 64 digits) or HEAD, like Otterwiki; nothing git could
+    read as an option or an expression."""
+    if not isinstance(revision, str) or not REVISION_RE.match(revision):
+        raise Invalid("revision must be a hexadecimal commit id (at least 4 digits) or HEAD")
+    return revision
+
+
+class Git:
+    """The git binary, run in one repository's working tree."""
+
+    def __init__(self, path: str) -> None:
+        self.path = os.path.abspath(path)
+        self.git_dir = os.path.join(self.path, ".git")
+
+    def _exec(
+        self, args: tuple[str, ...], input: bytes | None, env: dict[str, str] | None
+    ) -> subprocess.CompletedProcess[bytes]:
+        full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
+        return subprocess.run(
+            ["git", *_BASE_ARGS, *args],
+            cwd=self.path,
+            input=input,
+            capture_output=True,
+            env=full_env,
+        )
+
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        env: dict[str, str] | None = None,
+        ok_codes: tuple[int, ...] = (0,),
+    ) -> bytes:
+        proc = self._exec(args, input, env)
+        if proc.returncode not in ok_codes:
+            stderr = proc.stderr.decode("utf-8", "replace")
+            if "index.lock" in stderr:
+                raise Busy("the git index is locked by another process; retry shortly")
+            raise GitFailed(list(args), proc.returncode, stderr)
+        return proc.stdout
+
+    # -- refs --------------------------------------------------------------------------------
+    def head(self) -> str | None:
+        """HEAD's commit id, read straight from the ref files (no subprocess), None if unborn."""
+        try:
+            with open(os.path.join(self.git_dir, "HEAD"), encoding="utf-8") as f:
+                head = f.read().strip()
+        except FileNotFoundError:
+            return None
+        if not head.startswith("ref:"):
+            return head or None
+        ref = head[4:].strip()
+        try:
+            with open(os.path.join(self.git_dir, ref), encoding="utf-8") as f:
+                return f.read().strip() or None
+        except (FileNotFoundError, IsADirectoryError):
+            pass
+        try:
+            with open(os.path.join(self.git_dir, "packed-refs"), encoding="utf-8") as f:
+                for line in f:
+                    parts = line.split()
+                    if len(parts) == 2 and parts[1] == ref:
+                        return parts[0]
+        except FileNotFoundError:
+            pass
+        return None
+
+    def resolve(self, revision: str) -> str:
+        """Full commit id of a revision, NotFound if there is no such commit."""
+        check_revision(revision)
+        out = self.run(
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{revision}^{{commit}}",
+            ok_codes=(0, 1, 128),
+        )
+        sha = out.decode().strip()
+        if not sha:
+            raise NotFound(f"unknown revision {revision!r}")
+        return sha
+
+    def is_ancestor(self, older: str, newer: str) -> bool:
+        return self._exec(("merge-base", "--is-ancestor", older, newer), None, None).returncode == 0
+
+    # -- history -----------------------------------------------------------------------------
+    def log(
+        self,
+        *,
+        rev_range: str | None = None,
+        paths: list[str] | None = None,
+        limit: int | None = None,
+        with_changes: bool = True,
+        follow: bool = False,
+    ) -> list[Commit]:
+        """Commits newest first. Merges are shown against their first parent, so every change that
+        reached the branch is attributed to a commit on it."""
+        args = ["log", "-z", f"--format={_LOG_FORMAT}", "--first-parent"]
+        if with_changes:
+            args += ["-m", "--name-status", "--no-renames"]
+        if follow:
+            args.append("--follow")
+        if limit is not None:
+            args.append(f"--max-count={limit}")
+        args.append(rev_range or "HEAD")
+        args.append("--")
+        args += paths or []
+        if self.head() is None:
+            return []
+        return parse_log(self.run(*args).decode("utf-8", "surrogateescape"))
+
+    # -- trees and blobs ---------------------------------------------------------------------
+    def ls_tree(self, revision: str, path: str | None = None) -> dict[str, str]:
+        """{path: blob id} of every file at a revision (optionally below a folder)."""
+        args = ["ls-tree", "-r", "-z", "--full-tree", revision]
+        if path:
+            args += ["--", path]
+        out = self.run(*args).decode("utf-8", "surrogateescape")
+        files = {}
+        for entry in out.split("\0"):
+            if not entry:
+                continue
+            meta, _, name = entry.partition("\t")
+            mode, kind, sha = meta.split()
+            if kind == "blob" and mode != "120000":  # symlinks are not pages
+                files[name] = sha
+        return files
+
+    def cat_blobs(self, objects: list[str]) -> list[bytes | None]:
+        """Contents of many objects (`<blob id>` or `<rev>:<path>`) in one git process."""
+        if not objects:
+            return []
+        out = self.run("cat-file", "--batch", input="".join(f"{o}\n" for o in objects).encode())
+        results: list[bytes | None] = []
+        pos = 0
+        for _ in objects:
+            nl = out.index(b"\n", pos)
+            header = out[pos:nl].split()
+            pos = nl + 1
+            if len(header) < 3 or header[1] == b"missing" or header[-1] == b"missing":
+                results.append(None)
+                continue
+            size = int(header[2])
+            results.append(out[pos : pos + size])
+            pos += size + 1
+        return results
+
+    def show_file(self, revision: str, path: str) -> bytes | None:
+        return self.cat_blobs([f"{revision}:{path}"])[0]
+
+    # -- writing -----------------------------------------------------------------------------
+    def commit(self, paths: list[str], message: str, author: tuple[str, str]) -> str | None:
+        """Stage `paths` (additions, changes and removals) and commit them; None if nothing changed.
+
+        The caller holds the repository lock, so the index holds nothing else.
+        """
+        name = author[0] or "Wiki API"
+        email = author[1] or "api@wikibot.local"
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
+        self.run("add", "-A", "--", *paths)
+        self.run(
+            "commit",
+            "-q",
+            "--no-verify",
+            "--allow-empty-message",
+            "-F",
+            "-",
+            input=message.encode("utf-8"),
+            env=env,
+            ok_codes=(0, 1),
+        )
+        return self.head()
+
+    def restore(self, paths: list[str], revision: str | None) -> None:
+        """Undo staged and working-tree changes to `paths` after a failed write."""
+        if revision is None:
+            return
+        self.run("reset", "-q", revision, "--", *paths, ok_codes=(0, 1, 128))
+        self.run("checkout", "-q", revision, "--", *paths, ok_codes=(0, 1, 128))
+        self.run("clean", "-q", "-f", "-d", "--", *paths, ok_codes=(0, 1, 128))
+
+
+def parse_log(raw: str) -> list[Commit]:
+    commits = []
+    for record in raw.split("\x1e"):
+        if not record.strip("\0\n"):
+            continue
+        header, _, rest = record.partition("\0")
+        revision, author, email, timestamp, message = header.split("\x1f", 4)
+        tokens = rest.lstrip("\n").split("\0")
+        changes = []
+        i = 0
+        while i + 1 < len(tokens):
+            status = tokens[i].strip()
+            if not status:
+                i += 1
+                continue
+            changes.append((status[0], tokens[i + 1]))
+            i += 2
+        commits.append(Commit(revision, author, email, int(timestamp), message, changes))
+    return commits

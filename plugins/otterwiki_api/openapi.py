@@ -1,0 +1,385 @@
+"""The OpenAPI 3.1 description of /api/v1, precise enough for a schema-driven fuzzer to check
+every response against it (tests/test_openapi_fuzz.py runs schemathesis over it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+STR: Schema = {"type": "string"}
+NULLABLE_STR: Schema = {"type": ["string", "null"]}
+INT: Schema = {"type": "integer"}
+REVISION_IN: Schema = {"type": ["string", "null"], "pattern": "^[0-9a-fA-F]{7,64}$"}
+LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": 1000}
+
+COMMIT: Schema = {
+    "type": "object",
+    "required": ["revision", "author", "date", "message"],
+    "properties": {
+        "revision": STR,
+        "author": STR,
+        "date": {"type": "string", "format": "date-time"},
+        "message": STR,
+    },
+}
+PAGE_SUMMARY: Schema = {
+    "type": "object",
+    "required": ["name", "path", "category", "tags", "last_updated", "content_length"],
+    "properties": {
+        "name": STR,
+        "path": STR,
+        "category": NULLABLE_STR,
+        "tags": {"type": "array", "items": STR},
+        "last_updated": {"type": "string", "format": "date", "description": "YYYY-MM-DD"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "content_length": {"type": "integer", "description": "words in the body"},
+        "size": {"type": "integer", "description": "bytes of the file"},
+        "revision": STR,
+    },
+}
+PAGE: Schema = {
+    "type": "object",
+    "required": [
+        "name", "path", "content", "frontmatter", "links_to", "linked_from", "revision",
+        "last_commit",
+    ],
+    "properties": {
+        "name": STR,
+        "path": STR,
+        "content": {"type": "string", "description": "raw markdown, frontmatter included"},
+        "frontmatter": {"type": ["object", "null"]},
+        "links_to": {"type": "array", "items": STR},
+        "linked_from": {"type": "array", "items": STR},
+        "revision": STR,
+        "last_commit": COMMIT,
+    },
+}
+ERROR: Schema = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": STR,
+        "code": STR,
+        "current_revision": {"type": "string", "description": "with 409 on a stale write"},
+    },
+}
+ATTACHMENT_INFO: Schema = {
+    "type": "object",
+    "required": ["filename", "size", "mime_type", "last_modified"],
+    "properties": {
+        "filename": STR,
+        "size": INT,
+        "mime_type": STR,
+        "last_modified": {"type": "string", "format": "date-time"},
+    },
+}
+
+
+def _obj(required: list[str], **props: Schema) -> Schema:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def _json(schema: Schema, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERROR_TEXT = {
+    "401": "missing or invalid API key",
+    "403": "the key's scope does not allow this",
+    "404": "no such page, revision or attachment",
+    "409": "conflict: stale or missing revision, or the target exists",
+    "413": "request body too large",
+    "422": "invalid input (the message says which)",
+    "503": "the repository is busy; retry",
+}
+
+
+def _op(
+    summary: str,
+    ok: tuple[str, Schema, str],
+    errors: list[str],
+    *,
+    params: list[dict[str, Any]] | None = None,
+    body: Schema | None = None,
+    public: bool = False,
+    extra_ok: tuple[str, Schema, str] | None = None,
+) -> dict[str, Any]:
+    codes = [] if public else ["401", "403"]
+    codes += errors
+    op: dict[str, Any] = {
+        "summary": summary,
+        "responses": {ok[0]: _json(ok[1], ok[2])}
+        | ({extra_ok[0]: _json(extra_ok[1], extra_ok[2])} if extra_ok else {})
+        | {c: _json({"$ref": "#/components/schemas/Error"}, _ERROR_TEXT[c]) for c in codes},
+    }
+    if params:
+        op["parameters"] = params
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if public:
+        op["security"] = []
+    return op
+
+
+def _q(name: str, schema: Schema, description: str, required: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
+
+
+PATH_PARAM = {
+    "name": "path",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1},
+    "description": "page path, e.g. `Projects/Plan` (case-insensitive unless RETAIN_PAGE_NAME_CASE)",
+}
+FILENAME_PARAM = {
+    "name": "filename",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1},
+    "description": "attachment file name",
+}
+LIMIT_PARAM = _q("limit", LIMIT, "maximum number of entries")
+COMMIT_MESSAGE = {"commit_message": NULLABLE_STR}
+WRITE_ERRORS = ["404", "409", "413", "422", "503"]
+
+
+def openapi_document(server_url: str = "") -> dict[str, Any]:
+    page_params = [PATH_PARAM]
+    attachment_params = [PATH_PARAM, FILENAME_PARAM]
+    paths: dict[str, Any] = {
+        "/health": {
+            "get": _op("Liveness check", ("200", _obj(["status"], status=STR), "ok"), [], public=True)
+        },
+        "/openapi.json": {
+            "get": _op("This document", ("200", {"type": "object"}, "OpenAPI 3.1"), [], public=True)
+        },
+        "/pages": {
+            "get": _op(
+                "List pages (all of them unless `limit` is given)",
+                (
+                    "200",
+                    _obj(
+                        ["pages", "total"],
+                        pages={"type": "array", "items": PAGE_SUMMARY},
+                        total=INT,
+                        next_cursor=STR,
+                    ),
+                    "pages in path order; `total` counts every match",
+                ),
+                ["422"],
+                params=[
+                    _q("prefix", STR, "page path prefix, e.g. `Projects/`"),
+                    _q("category", STR, "frontmatter category (case-insensitive)"),
+                    _q("tag", STR, "frontmatter tag (case-insensitive)"),
+                    _q("updated_since", STR, "ISO 8601 date or date-time; 422 if invalid"),
+                    LIMIT_PARAM,
+                    _q("cursor", STR, "`next_cursor` from the previous page of results"),
+                    _q("offset", {"type": "integer", "minimum": 0}, "entries to skip"),
+                ],
+            )
+        },
+        "/pages/{path}": {
+            "get": _op(
+                "Read a page",
+                ("200", PAGE, "the page"),
+                ["404", "422"],
+                params=[*page_params, _q("revision", {"type": "string"}, "commit id (4+ hex)")],
+            ),
+            "put": _op(
+                "Create a page, or replace it (then `revision` must be the current one)",
+                ("200", _obj(["name", "path", "revision", "created"], name=STR, path=STR,
+                             revision=STR, created={"type": "boolean"}), "replaced"),
+                WRITE_ERRORS,
+                params=page_params,
+                body=_obj(["content"], content=STR, revision=REVISION_IN, **COMMIT_MESSAGE),
+                extra_ok=("201", _obj(["name", "path", "revision", "created"], name=STR, path=STR,
+                                      revision=STR, created={"type": "boolean"}), "created"),
+            ),
+            "patch": _op(
+                "Replace the one occurrence of old_string with new_string",
+                ("200", _obj(["name", "path", "revision"], name=STR, path=STR, revision=STR),
+                 "edited"),
+                WRITE_ERRORS,
+                params=page_params,
+                body=_obj(
+                    ["revision", "old_string", "new_string"],
+                    revision={"type": "string", "pattern": "^[0-9a-fA-F]{7,64}$"},
+                    old_string={"type": "string", "minLength": 1},
+                    new_string=STR,
+                    **COMMIT_MESSAGE,
+                ),
+            ),
+            "delete": _op(
+                "Delete a page and its attachments",
+                ("200", _obj(["deleted", "path"], deleted={"type": "boolean"}, path=STR), "deleted"),
+                WRITE_ERRORS,
+                params=page_params,
+            ),
+        },
+        "/pages/{path}/rename": {
+            "post": _op(
+                "Rename a page, rewriting every wikilink to it, in one commit",
+                (
+                    "200",
+                    _obj(
+                        ["old_path", "new_path", "revision", "updated_pages"],
+                        old_path=STR,
+                        new_path=STR,
+                        revision=STR,
+                        updated_pages={"type": "array", "items": STR},
+                    ),
+                    "renamed",
+                ),
+                WRITE_ERRORS,
+                params=page_params,
+                body=_obj(["new_path"], new_path={"type": "string", "minLength": 1},
+                          **COMMIT_MESSAGE),
+            )
+        },
+        "/pages/{path}/history": {
+            "get": _op(
+                "Commits that touched a page, newest first",
+                ("200", _obj(["path", "history"], path=STR,
+                             history={"type": "array", "items": COMMIT}), "history"),
+                ["404", "422"],
+                params=[*page_params, LIMIT_PARAM],
+            )
+        },
+        "/changelog": {
+            "get": _op(
+                "Recent commits across the wiki",
+                (
+                    "200",
+                    _obj(
+                        ["entries", "total"],
+                        entries={
+                            "type": "array",
+                            "items": {
+                                **COMMIT,
+                                "required": [*COMMIT["required"], "pages_affected"],
+                                "properties": {
+                                    **COMMIT["properties"],
+                                    "pages_affected": {"type": "array", "items": STR},
+                                },
+                            },
+                        },
+                        total=INT,
+                    ),
+                    "entries",
+                ),
+                ["422"],
+                params=[_q("limit", LIMIT, "number of commits (default 50)")],
+            )
+        },
+        "/search": {
+            "get": _op(
+                "Full-text search, best match first",
+                (
+                    "200",
+                    _obj(
+                        ["query", "results", "total"],
+                        query=STR,
+                        results={
+                            "type": "array",
+                            "items": _obj(["name", "path", "snippet", "score"], name=STR, path=STR,
+                                          snippet=STR, score={"type": "number"}),
+                        },
+                        total=INT,
+                    ),
+                    "results",
+                ),
+                ["422"],
+                params=[
+                    _q("q", {"type": "string", "minLength": 1}, "words to find", required=True),
+                    _q("limit", LIMIT, "number of results (default 50)"),
+                ],
+            )
+        },
+        "/links": {
+            "get": _op(
+                "The whole wikilink graph",
+                (
+                    "200",
+                    _obj(
+                        ["nodes", "edges"],
+                        nodes={"type": "array", "items": STR},
+                        edges={"type": "array",
+                               "items": _obj(["source", "target"], source=STR, target=STR)},
+                    ),
+                    "graph",
+                ),
+                [],
+            )
+        },
+        "/links/{path}": {
+            "get": _op(
+                "Links from and to one page",
+                ("200", _obj(["path", "links_to", "linked_from"], path=STR,
+                             links_to={"type": "array", "items": STR},
+                             linked_from={"type": "array", "items": STR}), "links"),
+                ["422"],
+                params=page_params,
+            )
+        },
+        "/pages/{path}/attachments": {
+            "get": _op(
+                "A page's attachments",
+                ("200", _obj(["attachments", "total", "path"],
+                             attachments={"type": "array", "items": ATTACHMENT_INFO},
+                             total=INT, path=STR), "attachments"),
+                ["404", "422"],
+                params=page_params,
+            ),
+            "post": _op(
+                "Upload (or replace) an attachment",
+                ("201", _obj(["filename", "path", "size", "mime_type"], filename=STR, path=STR,
+                             size=INT, mime_type=STR), "created"),
+                WRITE_ERRORS,
+                params=page_params,
+                body=_obj(["filename", "content"], filename={"type": "string", "minLength": 1},
+                          content={"type": "string", "contentEncoding": "base64"},
+                          **COMMIT_MESSAGE),
+                extra_ok=("200", _obj(["filename", "path", "size", "mime_type"], filename=STR,
+                                      path=STR, size=INT, mime_type=STR), "replaced"),
+            ),
+        },
+        "/pages/{path}/attachments/{filename}": {
+            "get": _op(
+                "Download an attachment (base64)",
+                ("200", _obj(["filename", "content", "size", "mime_type"], filename=STR,
+                             content=STR, size=INT, mime_type=STR), "attachment"),
+                ["404", "422"],
+                params=attachment_params,
+            ),
+            "delete": _op(
+                "Delete an attachment",
+                ("200", _obj(["deleted", "filename"], deleted={"type": "boolean"}, filename=STR),
+                 "deleted"),
+                WRITE_ERRORS,
+                params=attachment_params,
+            ),
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "wikibot REST API",
+            "version": "1",
+            "description": "Read and write an Otterwiki. Every error is JSON `{error, code}`.",
+        },
+        "servers": [{"url": f"{server_url}/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR},
+        },
+        "paths": paths,
+    }

@@ -1,0 +1,450 @@
+"""The page index: metadata, full text (SQLite FTS5) and the link graph of every page at one git
+HEAD, stored beside the repository so every process sharing the repository shares it.
+
+Every read first compares the recorded HEAD with the repository's HEAD and, when they differ,
+catches up by reading only the commits in between (`git log old..new`), so commits made by the
+web UI, another process or a `git pull` are seen on the next request. A full rebuild happens only
+when there is no usable index (first start, schema or settings change, rewritten history); it is
+written to a temporary file and renamed into place, so no reader ever sees half an index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .frontmatter import page_category, page_tags, page_title, split_frontmatter
+from .gitcli import Commit, Git
+from .pagepaths import display_path, filename_for
+from .repolock import FileLock
+from .wikilinks import extract_links
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "1"
+_BLOB_BATCH = 2000
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE pages (
+    id INTEGER PRIMARY KEY,
+    filename TEXT NOT NULL UNIQUE,
+    key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    title TEXT,
+    category TEXT,
+    tags TEXT NOT NULL,
+    words INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    revision TEXT NOT NULL,
+    author TEXT NOT NULL,
+    email TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX pages_key ON pages(key);
+CREATE INDEX pages_category ON pages(category COLLATE NOCASE);
+CREATE INDEX pages_updated ON pages(updated_at);
+CREATE TABLE tags (page_id INTEGER NOT NULL, tag TEXT NOT NULL);
+CREATE INDEX tags_tag ON tags(tag, page_id);
+CREATE INDEX tags_page ON tags(page_id);
+CREATE TABLE links (source_id INTEGER NOT NULL, target TEXT NOT NULL);
+CREATE INDEX links_target ON links(target);
+CREATE INDEX links_source ON links(source_id);
+CREATE VIRTUAL TABLE fts USING fts5(
+    title, body, tokenize = 'unicode61 remove_diacritics 2'
+);
+"""
+
+PAGE_COLUMNS = (
+    "id, filename, key, path, name, title, category, tags, words, size, revision, author, email,"
+    " updated_at, message"
+)
+
+
+@dataclass(frozen=True)
+class LinkRules:
+    """The Otterwiki settings that decide file names and link targets; part of the index's identity."""
+
+    retain_case: bool
+    wikilink_style: str
+
+    def fingerprint(self) -> str:
+        return json.dumps([SCHEMA_VERSION, self.retain_case, self.wikilink_style.upper()])
+
+
+@dataclass
+class PageRow:
+    id: int
+    filename: str
+    key: str
+    path: str
+    name: str
+    title: str | None
+    category: str | None
+    tags: list[str]
+    words: int
+    size: int
+    revision: str
+    author: str
+    email: str
+    updated_at: int
+    message: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row | tuple) -> PageRow:
+        values = list(row)
+        values[7] = json.loads(values[7])
+        return cls(*values)
+
+
+def fts_query(text: str) -> str | None:
+    """Free text to a safe FTS5 query: every word must occur, the last one as a prefix."""
+    words = re.findall(r"\w+", text)
+    if not words:
+        return None
+    terms = [f'"{w}"' for w in words]
+    terms[-1] += "*"
+    return " AND ".join(terms)
+
+
+class PageIndex:
+    def __init__(
+        self, git: Git, index_dir: str, rules: Callable[[], LinkRules], lock_timeout: float = 60.0
+    ) -> None:
+        self.git = git
+        self.index_dir = index_dir
+        self.db_path = os.path.join(index_dir, "pages.sqlite3")
+        self.rules = rules
+        self._lock = FileLock(os.path.join(index_dir, "pages.lock"), timeout=lock_timeout)
+        self._local = threading.local()
+
+    # -- connections ---------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        """A per-thread connection, reopened when another process has replaced the file."""
+        try:
+            inode = os.stat(self.db_path).st_ino
+        except FileNotFoundError:
+            inode = None
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.inode == inode and inode is not None:
+            return conn
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        if inode is None:
+            return None  # type: ignore[return-value]
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        self._local.conn = conn
+        self._local.inode = inode
+        return conn
+
+    def _meta(self, conn: sqlite3.Connection | None) -> dict[str, str]:
+        if conn is None:
+            return {}
+        try:
+            return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError:
+            return {}
+
+    # -- keeping up with git -------------------------------------------------------------------
+    def ensure_current(self) -> str | None:
+        """Bring the index to the repository's HEAD and return that HEAD."""
+        head = self.git.head()
+        rules = self.rules()
+        meta = self._meta(self._connect())
+        if meta.get("head", "") == (head or "") and meta.get("settings") == rules.fingerprint():
+            return head
+        with self._lock.hold():
+            head = self.git.head()
+            meta = self._meta(self._connect())
+            recorded = meta.get("head") or None
+            if meta.get("settings") != rules.fingerprint():
+                reason = "no index yet" if not meta else "index settings or schema changed"
+                self._rebuild(head, rules, reason)
+            elif recorded != head:
+                if recorded and head and self.git.is_ancestor(recorded, head):
+                    self._catch_up(recorded, head, rules)
+                else:
+                    self._rebuild(head, rules, "history was rewritten")
+        return head
+
+    def _catch_up(self, old: str, new: str, rules: LinkRules) -> None:
+        started = time.perf_counter()
+        commits = self.git.log(rev_range=f"{old}..{new}")
+        latest = _latest_changes(commits)
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._apply(conn, new, latest, rules)
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.debug(
+            "page index: caught up %d commit(s), %d file(s) in %.1f ms",
+            len(commits),
+            len(latest),
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def _rebuild(self, head: str | None, rules: LinkRules, reason: str) -> None:
+        started = time.perf_counter()
+        log.info("page index: full rebuild (%s)", reason)
+        os.makedirs(self.index_dir, exist_ok=True)
+        tmp = f"{self.db_path}.tmp-{os.getpid()}-{threading.get_ident()}"
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.executescript(_SCHEMA)
+            conn.execute("BEGIN")
+            if head is not None:
+                files = {p for p in self.git.ls_tree(head) if p.endswith(".md")}
+                latest = _latest_changes(self.git.log(rev_range=head), only=files)
+                self._apply(conn, head, latest, rules)
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?)",
+                [("head", head or ""), ("settings", rules.fingerprint())],
+            )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        os.replace(tmp, self.db_path)
+        log.info("page index: rebuilt in %.2f s", time.perf_counter() - started)
+
+    def _apply(
+        self,
+        conn: sqlite3.Connection,
+        head: str,
+        latest: dict[str, tuple[str, Commit]],
+        rules: LinkRules,
+    ) -> None:
+        """Write the newest state of each changed markdown file into the index."""
+        names = sorted(latest)
+        for start in range(0, len(names), _BLOB_BATCH):
+            batch = names[start : start + _BLOB_BATCH]
+            wanted = [n for n in batch if latest[n][0] != "D"]
+            blobs = dict(zip(wanted, self.git.cat_blobs([f"{head}:{n}" for n in wanted])))
+            for name in batch:
+                blob = blobs.get(name)
+                if blob is None:
+                    _delete_page(conn, name)
+                else:
+                    _upsert_page(
+                        conn, name, blob.decode("utf-8", "replace"), latest[name][1], rules
+                    )
+
+    # -- queries -------------------------------------------------------------------------------
+    def _read(self) -> sqlite3.Connection:
+        self.ensure_current()
+        return self._connect()
+
+    def head(self) -> str | None:
+        return self.ensure_current()
+
+    def page(self, filename: str) -> PageRow | None:
+        row = (
+            self._read()
+            .execute(f"SELECT {PAGE_COLUMNS} FROM pages WHERE filename = ?", (filename,))
+            .fetchone()
+        )
+        return PageRow.from_row(row) if row else None
+
+    def list_pages(
+        self,
+        *,
+        prefix: str | None = None,
+        category: str | None = None,
+        tag: str | None = None,
+        updated_since: int | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> tuple[list[PageRow], int]:
+        """Pages in file-name order matching every given filter, and how many match in total."""
+        where, args = [], []
+        if prefix:
+            where.append("filename >= ? AND filename < ?")
+            args += [prefix, prefix + "\U0010ffff"]
+        if category:
+            where.append("category = ? COLLATE NOCASE")
+            args.append(category)
+        if tag:
+            where.append("id IN (SELECT page_id FROM tags WHERE tag = ?)")
+            args.append(tag.lower())
+        if updated_since is not None:
+            where.append("updated_at >= ?")
+            args.append(updated_since)
+        conn = self._read()
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        total = conn.execute(f"SELECT count(*) FROM pages{clause}", args).fetchone()[0]
+        if after is not None:
+            clause = f"{clause} {'AND' if where else 'WHERE'} filename > ?"
+            args.append(after)
+        sql = f"SELECT {PAGE_COLUMNS} FROM pages{clause} ORDER BY filename"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return [PageRow.from_row(r) for r in conn.execute(sql, args)], total
+
+    def search(self, text: str, limit: int) -> tuple[list[tuple[PageRow, str, float]], int]:
+        """Pages matching every word, best first by BM25 (title weighted), with a snippet."""
+        query = fts_query(text)
+        if query is None:
+            return [], 0
+        conn = self._read()
+        total = conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (query,)).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT {', '.join('p.' + c.strip() for c in PAGE_COLUMNS.split(','))},"
+            " snippet(fts, 1, '', '', '…', 24), bm25(fts, 8.0, 1.0) AS rank"
+            " FROM fts JOIN pages p ON p.id = fts.rowid WHERE fts MATCH ?"
+            " ORDER BY rank LIMIT ?",
+            (query, limit),
+        ).fetchall()
+        return [(PageRow.from_row(r[:-2]), r[-2], round(-r[-1], 6)) for r in rows], total
+
+    def links(self, key: str) -> tuple[list[str], list[str]]:
+        """(keys this page links to, file names of pages linking to it)."""
+        conn = self._read()
+        outgoing = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT l.target FROM links l JOIN pages p ON p.id = l.source_id"
+                " WHERE p.key = ? ORDER BY l.target",
+                (key,),
+            )
+        ]
+        incoming = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT p.filename FROM links l JOIN pages p ON p.id = l.source_id"
+                " WHERE l.target = ? ORDER BY p.filename",
+                (key,),
+            )
+        ]
+        return outgoing, incoming
+
+    def graph(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """(every page's and link target's key, edges as (source key, target key))."""
+        conn = self._read()
+        edges = conn.execute(
+            "SELECT DISTINCT p.key, l.target FROM links l JOIN pages p ON p.id = l.source_id"
+            " ORDER BY p.key, l.target"
+        ).fetchall()
+        nodes = {r[0] for r in conn.execute("SELECT key FROM pages")}
+        nodes.update(t for _, t in edges)
+        return sorted(nodes), [(s, t) for s, t in edges]
+
+    def paths_for_keys(self, keys: Iterable[str]) -> dict[str, str]:
+        """Display paths of existing pages by key (missing keys are left out)."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        conn = self._read()
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(conn.execute(f"SELECT key, path FROM pages WHERE key IN ({marks})", chunk))
+        return found
+
+    def status(self) -> dict[str, Any]:
+        conn = self._read()
+        meta = self._meta(conn)
+        count = conn.execute("SELECT count(*) FROM pages").fetchone()[0]
+        return {"head": meta.get("head") or None, "pages": count, "path": self.db_path}
+
+
+def _latest_changes(
+    commits: list[Commit], only: set[str] | None = None
+) -> dict[str, tuple[str, Commit]]:
+    """For each markdown file, its newest change and the commit that made it."""
+    latest: dict[str, tuple[str, Commit]] = {}
+    for commit in commits:
+        for status, path in commit.changes:
+            if not path.endswith(".md") or path in latest:
+                continue
+            if only is not None and path not in only:
+                continue
+            latest[path] = (status, commit)
+        if only is not None and len(latest) == len(only):
+            break
+    return latest
+
+
+def _delete_page(conn: sqlite3.Connection, filename: str) -> None:
+    row = conn.execute("SELECT id FROM pages WHERE filename = ?", (filename,)).fetchone()
+    if row is None:
+        return
+    page_id = row[0]
+    conn.execute("DELETE FROM pages WHERE id = ?", (page_id,))
+    conn.execute("DELETE FROM fts WHERE rowid = ?", (page_id,))
+    conn.execute("DELETE FROM tags WHERE page_id = ?", (page_id,))
+    conn.execute("DELETE FROM links WHERE source_id = ?", (page_id,))
+
+
+def _upsert_page(
+    conn: sqlite3.Connection, filename: str, content: str, commit: Commit, rules: LinkRules
+) -> None:
+    frontmatter, body = split_frontmatter(content)
+    title = page_title(frontmatter)
+    path = display_path(filename, rules.retain_case)
+    name = title or path.rsplit("/", 1)[-1]
+    tags = page_tags(frontmatter)
+    key = filename_for(filename[:-3], rules.retain_case)[:-3]
+    values = (
+        key,
+        path,
+        name,
+        title,
+        page_category(frontmatter),
+        json.dumps(tags),
+        len(body.split()),
+        len(content.encode("utf-8")),
+        commit.revision,
+        commit.author,
+        commit.email,
+        commit.timestamp,
+        commit.message,
+    )
+    row = conn.execute("SELECT id FROM pages WHERE filename = ?", (filename,)).fetchone()
+    if row is None:
+        page_id = conn.execute(
+            "INSERT INTO pages (filename, key, path, name, title, category, tags, words, size,"
+            " revision, author, email, updated_at, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (filename, *values),
+        ).lastrowid
+    else:
+        page_id = row[0]
+        conn.execute(
+            "UPDATE pages SET key=?, path=?, name=?, title=?, category=?, tags=?, words=?, size=?,"
+            " revision=?, author=?, email=?, updated_at=?, message=? WHERE id = ?",
+            (*values, page_id),
+        )
+        conn.execute("DELETE FROM fts WHERE rowid = ?", (page_id,))
+        conn.execute("DELETE FROM tags WHERE page_id = ?", (page_id,))
+        conn.execute("DELETE FROM links WHERE source_id = ?", (page_id,))
+    searchable_title = " ".join(filter(None, [name, path.replace("/", " "), title]))
+    conn.execute(
+        "INSERT INTO fts (rowid, title, body) VALUES (?, ?, ?)", (page_id, searchable_title, body)
+    )
+    conn.executemany(
+        "INSERT INTO tags VALUES (?, ?)", [(page_id, t) for t in {t.lower() for t in tags}]
+    )
+    conn.executemany(
+        "INSERT INTO links VALUES (?, ?)",
+        [(page_id, k) for k in extract_links(content, rules.retain_case, rules.wikilink_style)],
+    )

@@ -1,0 +1,143 @@
+"""Otterwiki hook implementations: wire the service into the app and keep the index current."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, MutableMapping
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from otterwiki.plugins import hookimpl, plugin_manager
+
+from .auth import KeyRing, load_keys
+from .errors import Busy
+from .page_index import LinkRules
+from .repolock import FileLock
+from .runtime import ApiRuntime
+from .service import Author, WikiService, repository_lock
+from .settings import ApiSettings
+
+log = logging.getLogger(__name__)
+
+# GitStorage methods that change the repository; the web UI's writes go through these.
+_MUTATIONS = ("store", "update", "commit", "delete", "rename", "revert")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def link_rules(config: MutableMapping[str, Any]) -> Callable[[], LinkRules]:
+    """Read Otterwiki's naming settings live: an admin can change them at run time."""
+    return lambda: LinkRules(
+        retain_case=bool(config.get("RETAIN_PAGE_NAME_CASE")),
+        wikilink_style=str(config.get("WIKILINK_STYLE") or ""),
+    )
+
+
+class OtterwikiListener:
+    """Forwards the service's commits to Otterwiki's plugin hooks, as GitStorage does for its own."""
+
+    def repository_changed(self, files: list[str]) -> None:
+        plugin_manager.hook.repository_changed(changed_files=files)
+        try:
+            from otterwiki.repomgmt import get_repo_manager
+
+            manager = get_repo_manager()
+            if manager:
+                manager.auto_push_if_enabled()
+        except Exception:  # auto-push is best effort, as in Otterwiki itself
+            log.exception("auto-push after an API write failed")
+
+    def page_saved(self, pagepath: str, content: str, author: Author, message: str) -> None:
+        plugin_manager.hook.page_saved(
+            pagepath=pagepath, content=content, author=author, message=message
+        )
+
+    def page_deleted(self, pagepath: str, author: Author, message: str) -> None:
+        plugin_manager.hook.page_deleted(pagepath=pagepath, author=author, message=message)
+
+    def page_renamed(self, old: str, new: str, author: Author, message: str) -> None:
+        plugin_manager.hook.page_renamed(
+            old_pagepath=old, new_pagepath=new, author=author, message=message
+        )
+
+
+def _locked(method: Callable[..., Any], lock: FileLock) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with lock.hold():
+            return method(*args, **kwargs)
+
+    wrapper.__wikibot_locked__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def serialise_storage_writes(storage: Any, lock: FileLock) -> None:
+    """Make every GitStorage mutation take the repository lock (idempotent)."""
+    for name in _MUTATIONS:
+        method = getattr(storage, name, None)
+        if method is not None and not getattr(method, "__wikibot_locked__", False):
+            setattr(storage, name, _locked(method, lock))
+
+
+def serialise_web_writes(app: Flask, lock: FileLock) -> None:
+    """Hold the lock for a whole web-UI write request, so multi-step operations (a rename that
+    rewrites backlinks) are atomic with respect to other processes."""
+
+    @app.before_request
+    def _take_lock() -> None:
+        if request.method in _SAFE_METHODS or request.path.startswith("/api/"):
+            return
+        lock.acquire()
+        g.wikibot_write_lock = True
+
+    @app.teardown_request
+    def _drop_lock(_: BaseException | None) -> None:
+        if g.pop("wikibot_write_lock", False):
+            lock.release()
+
+    @app.errorhandler(Busy)
+    def _busy(error: Busy) -> tuple[Response, int]:
+        return jsonify(error.to_dict()), error.status
+
+
+class ApiPlugin:
+    """The REST API plugin object registered with Otterwiki's plugin manager."""
+
+    def __init__(self) -> None:
+        self.runtime: ApiRuntime | None = None
+
+    @hookimpl
+    def setup(self, app: Flask, db: Any, storage: Any) -> None:
+        from .routes import bp
+
+        settings = ApiSettings.from_config(app.config, storage.path)
+        lock = repository_lock(settings.repository, settings.lock_timeout)
+        service = WikiService(
+            settings.repository,
+            settings.index_dir,
+            link_rules(app.config),
+            lock=lock,
+            listener=OtterwikiListener(),
+            lock_timeout=settings.lock_timeout,
+        )
+        keys = load_keys(settings)
+        if not keys:
+            log.warning("wikibot API: no API key configured; set WIKIBOT_API_KEY")
+        self.runtime = ApiRuntime(settings, service, KeyRing(keys))
+        app.extensions["wikibot_api"] = self.runtime
+        serialise_storage_writes(storage, lock)
+        serialise_web_writes(app, lock)
+        app.register_blueprint(bp)
+        csrf = app.extensions.get("csrf")
+        if csrf is not None:
+            csrf.exempt(bp)
+        service.index.ensure_current()
+
+    @hookimpl
+    def repository_changed(self, changed_files: list[str]) -> None:
+        if self.runtime is not None:
+            self.runtime.service.index.ensure_current()
+
+    @hookimpl
+    def info(self) -> tuple[str, str, str]:
+        return ("wikibot REST API", "JSON REST API under /api/v1", "API")

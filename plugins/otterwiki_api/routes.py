@@ -1,0 +1,250 @@
+"""The `/api/v1` blueprint: parse the request, call the service, map errors. Nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RouteNotFound
+from werkzeug.routing import Map, Rule
+
+from .auth import ApiKey
+from .errors import Invalid, NotFound, TooLarge, WikiError
+from .openapi import openapi_document
+from .runtime import ApiRuntime
+
+bp = Blueprint("wikibot_api", __name__, url_prefix="/api/v1")
+PUBLIC_ENDPOINTS = {"wikibot_api.health", "wikibot_api.openapi", "wikibot_api.unknown"}
+_ROUTES: list[tuple[str, list[str]]] = []
+
+
+def route(rule: str, methods: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`bp.route`, remembering the rule so unknown paths and methods get JSON 404/405."""
+    _ROUTES.append((rule, methods))
+    return bp.route(rule, methods=methods)
+
+
+def runtime() -> ApiRuntime:
+    return current_app.extensions["wikibot_api"]
+
+
+def caller() -> ApiKey:
+    return g.wikibot_api_key
+
+
+def body() -> dict[str, Any]:
+    """The request's JSON object; anything else is a 422 with a message saying what was wrong."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    data = request.get_json(silent=True, force=True)
+    if data is None:
+        raise Invalid("request body is not valid JSON")
+    if not isinstance(data, dict):
+        raise Invalid("request body must be a JSON object")
+    return data
+
+
+def int_arg(name: str) -> int | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Invalid(f"{name} must be an integer") from None
+
+
+def str_arg(name: str) -> str | None:
+    value = request.args.get(name)
+    if value is not None and "\x00" in value:
+        raise Invalid(f"{name} must not contain NUL characters")
+    return value
+
+
+@bp.before_request
+def authenticate() -> None:
+    rt = runtime()
+    limit = rt.settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"request body is larger than {limit} bytes")
+    request.max_content_length = limit
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    scope = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
+    g.wikibot_api_key = rt.keys.authenticate(request.headers.get("Authorization"), scope)
+
+
+@bp.errorhandler(WikiError)
+def wiki_error(error: WikiError) -> tuple[Response, int]:
+    return jsonify(error.to_dict()), error.status
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> tuple[Response, int]:
+    status = error.code or 500
+    code = {413: "too_large", 404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+    response = jsonify({"error": error.description or error.name, "code": code})
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response, status
+
+
+# -- routes ------------------------------------------------------------------------------------
+@route("/health", ["GET"])
+def health() -> Response:
+    return jsonify({"status": "ok"})
+
+
+@route("/openapi.json", ["GET"])
+def openapi() -> Response:
+    return jsonify(openapi_document(request.host_url.rstrip("/")))
+
+
+@route("/pages", ["GET"])
+def list_pages() -> Response:
+    since = str_arg("updated_since")
+    parsed = None
+    if since:
+        try:
+            parsed = datetime.fromisoformat(since.replace(" ", "+"))
+        except ValueError:
+            raise Invalid("updated_since must be an ISO 8601 date or date-time") from None
+    listing = runtime().service.list_pages(
+        prefix=str_arg("prefix"),
+        category=str_arg("category"),
+        tag=str_arg("tag"),
+        updated_since=parsed,
+        limit=int_arg("limit"),
+        cursor=str_arg("cursor") or None,
+        offset=int_arg("offset"),
+    )
+    answer: dict[str, Any] = {"pages": listing.pages, "total": listing.total}
+    if listing.next_cursor:
+        answer["next_cursor"] = listing.next_cursor
+    return jsonify(answer)
+
+
+@route("/pages/<path:path>", ["GET"])
+def get_page(path: str) -> Response:
+    return jsonify(runtime().service.get_page(path, revision=str_arg("revision") or None))
+
+
+@route("/pages/<path:path>", ["PUT"])
+def put_page(path: str) -> tuple[Response, int]:
+    data = body()
+    if "content" not in data:
+        raise Invalid("request body must include 'content'")
+    result, created = runtime().service.put_page(
+        path, data["content"], caller().author, data.get("revision"), data.get("commit_message")
+    )
+    return jsonify(result), 201 if created else 200
+
+
+@route("/pages/<path:path>", ["PATCH"])
+def edit_page(path: str) -> Response:
+    data = body()
+    for field in ("revision", "old_string", "new_string"):
+        if field not in data:
+            raise Invalid(f"request body must include '{field}'")
+    return jsonify(
+        runtime().service.edit_page(
+            path,
+            data["old_string"],
+            data["new_string"],
+            data["revision"],
+            caller().author,
+            data.get("commit_message"),
+        )
+    )
+
+
+@route("/pages/<path:path>", ["DELETE"])
+def delete_page(path: str) -> Response:
+    data = body()
+    return jsonify(runtime().service.delete_page(path, caller().author, data.get("commit_message")))
+
+
+@route("/pages/<path:path>/rename", ["POST"])
+def rename_page(path: str) -> Response:
+    data = body()
+    return jsonify(
+        runtime().service.rename_page(
+            path, data.get("new_path"), caller().author, data.get("commit_message")
+        )
+    )
+
+
+@route("/pages/<path:path>/history", ["GET"])
+def page_history(path: str) -> Response:
+    return jsonify(runtime().service.history(path, int_arg("limit")))
+
+
+@route("/changelog", ["GET"])
+def changelog() -> Response:
+    return jsonify(runtime().service.changelog(int_arg("limit")))
+
+
+@route("/search", ["GET"])
+def search() -> Response:
+    return jsonify(runtime().service.search(str_arg("q"), int_arg("limit")))
+
+
+@route("/links", ["GET"])
+def link_graph() -> Response:
+    return jsonify(runtime().service.link_graph())
+
+
+@route("/links/<path:path>", ["GET"])
+def page_links(path: str) -> Response:
+    return jsonify(runtime().service.links(path))
+
+
+@route("/pages/<path:path>/attachments", ["GET"])
+def list_attachments(path: str) -> Response:
+    return jsonify(runtime().service.list_attachments(path))
+
+
+@route("/pages/<path:path>/attachments", ["POST"])
+def upload_attachment(path: str) -> tuple[Response, int]:
+    data = body()
+    if "filename" not in data or "content" not in data:
+        raise Invalid("request body must include 'filename' and 'content' (base64)")
+    result, created = runtime().service.put_attachment(
+        path, data["filename"], data["content"], caller().author, data.get("commit_message")
+    )
+    return jsonify(result), 201 if created else 200
+
+
+@route("/pages/<path:path>/attachments/<string:filename>", ["GET"])
+def get_attachment(path: str, filename: str) -> Response:
+    return jsonify(runtime().service.get_attachment(path, filename))
+
+
+@route("/pages/<path:path>/attachments/<string:filename>", ["DELETE"])
+def delete_attachment(path: str, filename: str) -> Response:
+    data = body()
+    return jsonify(
+        runtime().service.delete_attachment(
+            path, filename, caller().author, data.get("commit_message")
+        )
+    )
+
+
+_ROUTE_MAP = Map([Rule(f"/api/v1{rule}", methods=methods) for rule, methods in _ROUTES])
+
+
+@bp.route(
+    "/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+)
+def unknown(anything: str) -> Response:
+    """Every other path or method under /api/v1 answers in JSON instead of reaching the wiki."""
+    try:
+        _ROUTE_MAP.bind("localhost").match(request.path, method=request.method)
+    except MethodNotAllowed as e:
+        raise e
+    except RouteNotFound:
+        pass
+    raise NotFound(f"no API route {request.method} {request.path}; see /api/v1/openapi.json")

@@ -1,0 +1,619 @@
+"""The wiki as plain Python: every operation the REST API and the MCP tools offer.
+
+Reads come from the page index (caught up with git first) and the working tree; writes take the
+repository lock, check the caller's revision against the committed one, change the working tree
+and commit through the git binary, then tell listeners (Otterwiki's plugin hooks) what changed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import mimetypes
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from .errors import Conflict, Invalid, NotFound
+from .frontmatter import split_frontmatter
+from .gitcli import Git, check_revision
+from .page_index import LinkRules, PageIndex, PageRow
+from .pagepaths import (
+    attachment_dir,
+    display_path,
+    filename_for,
+    validate_attachment_name,
+    validate_page_path,
+)
+from .repolock import FileLock
+from .wikilinks import extract_links, rewrite_links
+
+Author = tuple[str, str]
+MAX_LIMIT = 1000
+
+
+class ChangeListener(Protocol):
+    """Told about every commit the service makes (the plugin forwards these to Otterwiki's hooks)."""
+
+    def repository_changed(self, files: list[str]) -> None: ...
+    def page_saved(self, pagepath: str, content: str, author: Author, message: str) -> None: ...
+    def page_deleted(self, pagepath: str, author: Author, message: str) -> None: ...
+    def page_renamed(self, old: str, new: str, author: Author, message: str) -> None: ...
+
+
+class NoListener:
+    def repository_changed(self, files: list[str]) -> None:
+        pass
+
+    def page_saved(self, pagepath: str, content: str, author: Author, message: str) -> None:
+        pass
+
+    def page_deleted(self, pagepath: str, author: Author, message: str) -> None:
+        pass
+
+    def page_renamed(self, old: str, new: str, author: Author, message: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class PageListing:
+    pages: list[dict[str, Any]]
+    total: int
+    next_cursor: str | None
+
+
+def _limit(value: int | None, default: int | None) -> int | None:
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_LIMIT:
+        raise Invalid(f"limit must be an integer from 1 to {MAX_LIMIT}")
+    return value
+
+
+def _message(message: object, default: str) -> str:
+    if message is None or message == "":
+        return default
+    if not isinstance(message, str):
+        raise Invalid("commit_message must be a string")
+    return message
+
+
+def _iso(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()
+
+
+def encode_cursor(filename: str) -> str:
+    return base64.urlsafe_b64encode(filename.encode("utf-8")).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Invalid("cursor is not one this API returned") from None
+
+
+class WikiService:
+    def __init__(
+        self,
+        repository: str,
+        index_dir: str,
+        rules: Callable[[], LinkRules],
+        *,
+        lock: FileLock | None = None,
+        listener: ChangeListener | None = None,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        self.root = os.path.realpath(repository)
+        self.git = Git(self.root)
+        self.rules = rules
+        self.index = PageIndex(self.git, index_dir, rules, lock_timeout=max(lock_timeout, 60.0))
+        self.lock = lock or repository_lock(self.root, lock_timeout)
+        self.listener: ChangeListener = listener or NoListener()
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _filename(self, path: object) -> tuple[str, str]:
+        """(canonical page path, file name) for a caller's page path."""
+        canonical = validate_page_path(path)
+        return canonical, filename_for(canonical, self.rules().retain_case)
+
+    def _abspath(self, relative: str) -> str:
+        """Absolute path inside the working tree; refuses anything resolving outside it or into .git."""
+        candidate = os.path.join(self.root, relative)
+        resolved = os.path.realpath(candidate)
+        gitdir = os.path.join(self.root, ".git")
+        if os.path.commonpath([self.root, resolved]) != self.root or (
+            os.path.commonpath([gitdir, resolved]) == gitdir
+        ):
+            raise Invalid(f"{relative!r} resolves to a location outside the wiki")
+        return candidate
+
+    def _existing(self, path: object) -> tuple[str, str, PageRow]:
+        canonical, filename = self._filename(path)
+        row = self.index.page(filename)
+        if row is None:
+            raise NotFound(f"page not found: {canonical}")
+        return canonical, filename, row
+
+    def _display(self, filename: str) -> str:
+        return display_path(filename, self.rules().retain_case)
+
+    def _key_paths(self, keys: list[str]) -> list[str]:
+        """Display paths for link keys: the page's own when it exists, else derived from the key."""
+        known = self.index.paths_for_keys(keys)
+        return [known.get(k) or self._display(k + ".md") for k in keys]
+
+    def _read_current(self, filename: str) -> str:
+        try:
+            with open(self._abspath(filename), encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            blob = self.git.show_file("HEAD", filename)
+            if blob is None:
+                raise NotFound(f"page not found: {filename[:-3]}") from None
+            return blob.decode("utf-8", "replace")
+
+    def _write_file(self, relative: str, data: bytes) -> None:
+        """Write via a temporary file and rename, so a reader never sees half a page."""
+        target = self._abspath(relative)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        tmp = os.path.join(
+            os.path.dirname(target), f".{os.path.basename(target)}.{os.getpid()}.tmp"
+        )
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+
+    def _commit(
+        self, paths: list[str], message: str, author: Author, change: Callable[[], None]
+    ) -> str:
+        """Apply `change` to the working tree and commit `paths`; undo everything if either fails.
+
+        The caller holds the repository lock. Returns the new HEAD (the old one if nothing changed).
+        """
+        before = self.git.head()
+        try:
+            change()
+            head = self.git.commit(paths, message, author)
+        except BaseException:
+            self.git.restore(paths, before)
+            raise
+        if head != before:
+            self.index.ensure_current()
+            self.listener.repository_changed(paths)
+        return head or ""
+
+    @staticmethod
+    def _check_revision(row: PageRow, revision: object) -> None:
+        """Optimistic lock: the caller must name the revision it last read."""
+        if revision is None or revision == "":
+            raise Conflict(
+                "the page already exists; read it and send its revision to overwrite it",
+                current_revision=row.revision,
+            )
+        if not isinstance(revision, str) or len(revision) < 7:
+            raise Invalid("revision must be a string of at least 7 hexadecimal digits")
+        check_revision(revision)
+        if not row.revision.startswith(revision.lower()):
+            raise Conflict(
+                f"the page changed since revision {revision}; read it again and retry",
+                current_revision=row.revision,
+            )
+
+    def _summary(self, row: PageRow) -> dict[str, Any]:
+        return {
+            "name": row.name,
+            "path": row.path,
+            "category": row.category,
+            "tags": row.tags,
+            "last_updated": _iso(row.updated_at)[:10],
+            "updated_at": _iso(row.updated_at),
+            "content_length": row.words,
+            "size": row.size,
+            "revision": row.revision,
+        }
+
+    # -- reading pages -------------------------------------------------------------------------
+    def get_page(self, path: object, revision: str | None = None) -> dict[str, Any]:
+        canonical, filename = self._filename(path)
+        rules = self.rules()
+        if revision is None:
+            row = self.index.page(filename)
+            if row is None:
+                raise NotFound(f"page not found: {canonical}")
+            content = self._read_current(filename)
+            last = {
+                "revision": row.revision,
+                "author": row.author,
+                "date": _iso(row.updated_at),
+                "message": row.message.strip(),
+            }
+            name, shown = row.name, row.path
+        else:
+            commit_id = self.git.resolve(revision)
+            blob = self.git.show_file(commit_id, filename)
+            if blob is None:
+                raise NotFound(f"page {canonical} does not exist at revision {revision}")
+            content = blob.decode("utf-8", "replace")
+            last = self.git.log(rev_range=commit_id, paths=[filename], limit=1, with_changes=False)[
+                0
+            ].summary()
+            shown = self._display(filename)
+            frontmatter, _ = split_frontmatter(content)
+            name = str((frontmatter or {}).get("title") or shown.rsplit("/", 1)[-1])
+        frontmatter, _ = split_frontmatter(content)
+        key = filename[:-3] if rules.retain_case else filename[:-3].lower()
+        _, incoming = self.index.links(key)
+        outgoing = sorted(extract_links(content, rules.retain_case, rules.wikilink_style))
+        return {
+            "name": name,
+            "path": shown,
+            "content": content,
+            "frontmatter": frontmatter,
+            "links_to": self._key_paths(outgoing),
+            "linked_from": [self._display(f) for f in incoming],
+            "revision": last["revision"],
+            "last_commit": last,
+        }
+
+    def list_pages(
+        self,
+        *,
+        prefix: str | None = None,
+        category: str | None = None,
+        tag: str | None = None,
+        updated_since: datetime | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        offset: int | None = None,
+    ) -> PageListing:
+        """Pages in path order. Without `limit` every matching page is returned."""
+        limit = _limit(limit, None)
+        if offset is not None and (
+            isinstance(offset, bool) or not isinstance(offset, int) or offset < 0
+        ):
+            raise Invalid("offset must be a non-negative integer")
+        if cursor is not None and offset:
+            raise Invalid("use either cursor or offset, not both")
+        retain = self.rules().retain_case
+        file_prefix = None
+        if prefix:
+            file_prefix = prefix.lstrip("/") if retain else prefix.lstrip("/").lower()
+        since = None
+        if updated_since is not None:
+            if updated_since.tzinfo is None:
+                updated_since = updated_since.replace(tzinfo=UTC)
+            since = int(updated_since.timestamp())
+        rows, total = self.index.list_pages(
+            prefix=file_prefix,
+            category=category or None,
+            tag=tag or None,
+            updated_since=since,
+            after=decode_cursor(cursor) if cursor else None,
+            limit=limit,
+            offset=offset or 0,
+        )
+        next_cursor = None
+        if limit is not None and len(rows) == limit:
+            next_cursor = encode_cursor(rows[-1].filename)
+        return PageListing([self._summary(r) for r in rows], total, next_cursor)
+
+    def search(self, query: object, limit: int | None = None) -> dict[str, Any]:
+        if not isinstance(query, str) or not query.strip():
+            raise Invalid("query parameter 'q' is required")
+        rows, total = self.index.search(query.strip(), _limit(limit, 50) or 50)
+        results = [
+            {"name": r.name, "path": r.path, "snippet": snippet, "score": score}
+            for r, snippet, score in rows
+        ]
+        return {"query": query.strip(), "results": results, "total": total}
+
+    def links(self, path: object) -> dict[str, Any]:
+        canonical, filename = self._filename(path)
+        key = filename[:-3]
+        outgoing, incoming = self.index.links(key)
+        return {
+            "path": self._display(filename),
+            "links_to": self._key_paths(outgoing),
+            "linked_from": [self._display(f) for f in incoming],
+        }
+
+    def link_graph(self) -> dict[str, Any]:
+        nodes, edges = self.index.graph()
+        shown = dict(zip(nodes, self._key_paths(nodes)))
+        return {
+            "nodes": [shown[n] for n in nodes],
+            "edges": [{"source": shown[s], "target": shown[t]} for s, t in edges],
+        }
+
+    def history(self, path: object, limit: int | None = None) -> dict[str, Any]:
+        canonical, filename, row = self._existing(path)
+        commits = self.git.log(
+            paths=[filename], limit=_limit(limit, None), with_changes=False, follow=True
+        )
+        return {"path": row.path, "history": [c.summary() for c in commits]}
+
+    def changelog(self, limit: int | None = None) -> dict[str, Any]:
+        commits = self.git.log(limit=_limit(limit, 50))
+        entries = []
+        for c in commits:
+            entry: dict[str, Any] = c.summary()
+            entry["pages_affected"] = sorted(
+                {self._display(p) for _, p in c.changes if p.endswith(".md")}
+            )
+            entries.append(entry)
+        return {"entries": entries, "total": len(entries)}
+
+    # -- writing pages -------------------------------------------------------------------------
+    def put_page(
+        self,
+        path: object,
+        content: object,
+        author: Author,
+        revision: object = None,
+        message: object = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """Create a page, or replace it when `revision` matches the committed one. Returns
+        (result, created)."""
+        if not isinstance(content, str):
+            raise Invalid("content is required and must be a string")
+        canonical, filename = self._filename(path)
+        if revision is not None and revision != "":
+            if not isinstance(revision, str) or len(revision) < 7:
+                raise Invalid("revision must be a string of at least 7 hexadecimal digits")
+            check_revision(revision)
+        with self.lock.hold():
+            self.index.ensure_current()
+            row = self.index.page(filename)
+            if row is not None:
+                self._check_revision(row, revision)
+            action = "Create" if row is None else "Update"
+            text = _message(message, f"[api] {action}: {canonical}")
+            self._commit(
+                [filename],
+                text,
+                author,
+                lambda: self._write_file(filename, content.encode("utf-8")),
+            )
+            row = self.index.page(filename)
+        assert row is not None
+        self.listener.page_saved(canonical, content, author, text)
+        return {
+            "name": row.name,
+            "path": row.path,
+            "revision": row.revision,
+            "created": action == "Create",
+        }, action == "Create"
+
+    def edit_page(
+        self,
+        path: object,
+        old_string: object,
+        new_string: object,
+        revision: object,
+        author: Author,
+        message: object = None,
+    ) -> dict[str, Any]:
+        """Replace the one occurrence of `old_string` with `new_string`."""
+        if not isinstance(old_string, str) or old_string == "":
+            raise Invalid("old_string is required and must be a non-empty string")
+        if not isinstance(new_string, str):
+            raise Invalid("new_string is required and must be a string")
+        if old_string == new_string:
+            raise Invalid("old_string and new_string are identical")
+        if not isinstance(revision, str) or len(revision) < 7:
+            raise Invalid("revision is required: a string of at least 7 hexadecimal digits")
+        check_revision(revision)
+        canonical, filename = self._filename(path)
+        with self.lock.hold():
+            self.index.ensure_current()
+            row = self.index.page(filename)
+            if row is None:
+                raise NotFound(f"page not found: {canonical}")
+            self._check_revision(row, revision)
+            content = self._read_current(filename)
+            count = content.count(old_string)
+            if count == 0:
+                raise Invalid("old_string was not found in the page")
+            if count > 1:
+                raise Invalid(
+                    f"old_string is ambiguous: it occurs {count} times; include more context"
+                )
+            updated = content.replace(old_string, new_string, 1)
+            text = _message(message, f"[api] Edit: {canonical}")
+            self._commit(
+                [filename],
+                text,
+                author,
+                lambda: self._write_file(filename, updated.encode("utf-8")),
+            )
+            row = self.index.page(filename)
+        assert row is not None
+        self.listener.page_saved(canonical, updated, author, text)
+        return {"name": row.name, "path": row.path, "revision": row.revision}
+
+    def delete_page(self, path: object, author: Author, message: object = None) -> dict[str, Any]:
+        canonical, filename = self._filename(path)
+        folder = attachment_dir(filename)
+        with self.lock.hold():
+            self.index.ensure_current()
+            row = self.index.page(filename)
+            if row is None:
+                raise NotFound(f"page not found: {canonical}")
+            text = _message(message, f"[api] Delete: {canonical}")
+
+            def remove() -> None:
+                os.remove(self._abspath(filename))
+                if os.path.isdir(self._abspath(folder)):
+                    shutil.rmtree(self._abspath(folder))
+
+            self._commit([filename, folder], text, author, remove)
+        self.listener.page_deleted(canonical, author, text)
+        return {"deleted": True, "path": row.path}
+
+    def rename_page(
+        self, path: object, new_path: object, author: Author, message: object = None
+    ) -> dict[str, Any]:
+        """Move a page (and its attachments) and rewrite every wikilink to it, in one commit."""
+        canonical, filename = self._filename(path)
+        if new_path is None or (isinstance(new_path, str) and not new_path.strip()):
+            raise Invalid("new_path is required")
+        new_canonical, new_filename = self._filename(new_path)
+        if new_filename == filename:
+            raise Invalid("new_path is the same page as the current path")
+        rules = self.rules()
+        old_dir, new_dir = attachment_dir(filename), attachment_dir(new_filename)
+        with self.lock.hold():
+            self.index.ensure_current()
+            row = self.index.page(filename)
+            if row is None:
+                raise NotFound(f"page not found: {canonical}")
+            if self.index.page(new_filename) is not None or os.path.exists(
+                self._abspath(new_filename)
+            ):
+                raise Conflict(f"a page already exists at {new_canonical}")
+            moving_dir = os.path.isdir(self._abspath(old_dir))
+            if moving_dir and os.path.exists(self._abspath(new_dir)):
+                raise Conflict(f"the attachment folder {new_dir} already exists")
+            _, sources = self.index.links(row.key)
+            text = _message(message, f"[api] Rename: {canonical} -> {new_canonical}")
+            updated: list[str] = []
+
+            def move() -> None:
+                target = self._abspath(new_filename)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.rename(self._abspath(filename), target)
+                if moving_dir:
+                    os.rename(self._abspath(old_dir), self._abspath(new_dir))
+                for source in sources:
+                    source_file = new_filename if source == filename else source
+                    content = self._read_current(source_file)
+                    rewritten = rewrite_links(
+                        content, row.key, new_canonical, rules.retain_case, rules.wikilink_style
+                    )
+                    if rewritten != content:
+                        self._write_file(source_file, rewritten.encode("utf-8"))
+                        updated.append(source_file)
+
+            paths = [filename, new_filename] + ([old_dir, new_dir] if moving_dir else [])
+            paths += [s for s in sources if s != filename]
+            head = self._commit(paths, text, author, move)
+        self.listener.page_renamed(canonical, new_canonical, author, text)
+        return {
+            "old_path": row.path,
+            "new_path": self._display(new_filename),
+            "revision": head,
+            "updated_pages": [self._display(f) for f in updated if f != new_filename],
+        }
+
+    # -- attachments ---------------------------------------------------------------------------
+    def _attachment_info(self, folder: str, name: str, modified: dict[str, int]) -> dict[str, Any]:
+        relative = f"{folder}/{name}"
+        stat = os.stat(self._abspath(relative))
+        timestamp = modified.get(relative, int(stat.st_mtime))
+        return {
+            "filename": name,
+            "size": stat.st_size,
+            "mime_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+            "last_modified": _iso(timestamp),
+        }
+
+    def list_attachments(self, path: object) -> dict[str, Any]:
+        canonical, filename, row = self._existing(path)
+        folder = attachment_dir(filename)
+        absolute = self._abspath(folder)
+        names = []
+        if os.path.isdir(absolute):
+            names = sorted(
+                n
+                for n in os.listdir(absolute)
+                if os.path.isfile(os.path.join(absolute, n))
+                and not os.path.islink(os.path.join(absolute, n))
+                and not n.endswith(".md")
+                and not n.startswith(".")
+            )
+        modified: dict[str, int] = {}
+        if names:
+            for commit in self.git.log(paths=[folder + "/"]):
+                for _, changed in commit.changes:
+                    modified.setdefault(changed, commit.timestamp)
+        attachments = [self._attachment_info(folder, n, modified) for n in names]
+        return {"attachments": attachments, "total": len(attachments), "path": row.path}
+
+    def get_attachment(self, path: object, name: object) -> dict[str, Any]:
+        canonical, filename, row = self._existing(path)
+        clean = validate_attachment_name(name)
+        relative = f"{attachment_dir(filename)}/{clean}"
+        absolute = self._abspath(relative)
+        if not os.path.isfile(absolute):
+            raise NotFound(f"attachment not found: {canonical}/{clean}")
+        with open(absolute, "rb") as f:
+            data = f.read()
+        return {
+            "filename": clean,
+            "content": base64.b64encode(data).decode("ascii"),
+            "size": len(data),
+            "mime_type": mimetypes.guess_type(clean)[0] or "application/octet-stream",
+        }
+
+    def put_attachment(
+        self,
+        path: object,
+        name: object,
+        content_b64: object,
+        author: Author,
+        message: object = None,
+    ) -> tuple[dict[str, Any], bool]:
+        clean = validate_attachment_name(name)
+        if not isinstance(content_b64, str):
+            raise Invalid("content is required: the file's bytes in base64")
+        try:
+            data = base64.b64decode(content_b64, validate=True)
+        except (binascii.Error, ValueError):
+            raise Invalid("content is not valid base64") from None
+        with self.lock.hold():
+            canonical, filename, row = self._existing(path)
+            relative = f"{attachment_dir(filename)}/{clean}"
+            absolute = self._abspath(relative)
+            if os.path.isdir(absolute):
+                raise Conflict(f"{clean} is a folder, not a file")
+            created = not os.path.exists(absolute)
+            text = _message(
+                message, f"[api] {'Add' if created else 'Update'} attachment: {canonical}/{clean}"
+            )
+            self._commit([relative], text, author, lambda: self._write_file(relative, data))
+        return {
+            "filename": clean,
+            "path": row.path,
+            "size": len(data),
+            "mime_type": mimetypes.guess_type(clean)[0] or "application/octet-stream",
+            "created": created,
+        }, created
+
+    def delete_attachment(
+        self, path: object, name: object, author: Author, message: object = None
+    ) -> dict[str, Any]:
+        clean = validate_attachment_name(name)
+        with self.lock.hold():
+            canonical, filename, _ = self._existing(path)
+            relative = f"{attachment_dir(filename)}/{clean}"
+            absolute = self._abspath(relative)
+            if not os.path.isfile(absolute):
+                raise NotFound(f"attachment not found: {canonical}/{clean}")
+            text = _message(message, f"[api] Delete attachment: {canonical}/{clean}")
+            self._commit([relative], text, author, lambda: os.remove(absolute))
+        return {"deleted": True, "filename": clean}
+
+
+def repository_lock(repository: str, timeout: float = 30.0) -> FileLock:
+    """The one lock every writer of this repository takes, whichever process it runs in."""
+    return _LOCKS.setdefault(
+        os.path.realpath(repository),
+        FileLock(os.path.join(os.path.realpath(repository), ".git", "wikibot-write.lock"), timeout),
+    )
+
+
+_LOCKS: dict[str, FileLock] = {}

@@ -1,0 +1,3 @@
+from wikibot.cli import main
+
+raise SystemExit(main())

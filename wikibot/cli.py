@@ -1,0 +1,89 @@
+"""The `wikibot` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+
+from wikibot import __version__
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from wikibot import localwiki
+
+    data = localwiki.prepare(args.data_dir)
+    key, generated = localwiki.api_key(data)
+    os.environ["WIKIBOT_API_KEY"] = key
+    app = localwiki.create_app(data)
+    base = f"http://{args.host}:{args.port}"
+    print(
+        f"\nwikibot {__version__} is starting\n"
+        f"  wiki      {base}/\n"
+        f"  REST API  {base}/api/v1/  (OpenAPI: {base}/api/v1/openapi.json)\n"
+        f"  API key   {key}{'  (new, saved in ' + data.api_key_file + ')' if generated else ''}\n"
+        f"  data      {data.root}\n"
+        f"  try       curl -H 'Authorization: Bearer {key}' {base}/api/v1/pages\n",
+        flush=True,
+    )
+    from werkzeug.serving import run_simple
+
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from otterwiki_api.auth import hash_key
+
+    key = secrets.token_urlsafe(32)
+    entry = {"name": args.name, "sha256": hash_key(key), "scope": args.scope}
+    if args.author_name:
+        entry["author_name"] = args.author_name
+    if args.author_email:
+        entry["author_email"] = args.author_email
+    print(f"key (give this to the client; it is not stored anywhere): {key}")
+    print("entry for WIKIBOT_API_KEYS_FILE / WIKIBOT_API_KEYS:")
+    print(json.dumps(entry, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wikibot",
+        description="Otterwiki with a REST API, an MCP server and semantic search.",
+    )
+    parser.add_argument("--version", action="version", version=f"wikibot {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run a local wiki with every plugin")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    serve.add_argument(
+        "--data-dir",
+        default=os.environ.get("WIKIBOT_DATA_DIR", "wikibot-data"),
+        help="folder for the repository, settings and database (./wikibot-data)",
+    )
+    serve.set_defaults(func=_serve)
+
+    keygen = commands.add_parser("keygen", help="make an API key and its keys-file entry")
+    keygen.add_argument("--name", default="client", help="a label for the key")
+    keygen.add_argument("--scope", choices=["read", "write", "admin"], default="write")
+    keygen.add_argument("--author-name", help="git author for this key's commits")
+    keygen.add_argument("--author-email", help="git author email for this key's commits")
+    keygen.set_defaults(func=_keygen)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""A local wiki under one data folder: git repository, Otterwiki settings, database, API key.
+
+Otterwiki configures itself when `otterwiki.server` is first imported, from the file named by
+OTTERWIKI_SETTINGS, so everything here happens before that import.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DataDir:
+    root: str
+
+    @property
+    def repository(self) -> str:
+        return os.path.join(self.root, "repository")
+
+    @property
+    def settings(self) -> str:
+        return os.path.join(self.root, "settings.cfg")
+
+    @property
+    def database(self) -> str:
+        return os.path.join(self.root, "otterwiki.db")
+
+    @property
+    def api_key_file(self) -> str:
+        return os.path.join(self.root, "api-key")
+
+
+def prepare(root: str, extra_settings: dict[str, Any] | None = None) -> DataDir:
+    """Create (or reuse) the data folder; idempotent, keeps an existing secret key and repository."""
+    data = DataDir(os.path.abspath(root))
+    os.makedirs(data.repository, exist_ok=True)
+    if not os.path.isdir(os.path.join(data.repository, ".git")):
+        subprocess.run(["git", "init", "-q", data.repository], check=True)
+    secret = _read(data.settings + ".secret") or secrets.token_hex(32)
+    _write_private(data.settings + ".secret", secret)
+    settings = {
+        "REPOSITORY": data.repository,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data.database}",
+        "SITE_NAME": "wikibot",
+        **(extra_settings or {}),
+    }
+    with open(data.settings, "w", encoding="utf-8") as f:
+        f.writelines(f"{key} = {value!r}\n" for key, value in settings.items())
+    return data
+
+
+def api_key(data: DataDir) -> tuple[str, bool]:
+    """(key, generated): WIKIBOT_API_KEY if set, else the one stored in the data folder, else new."""
+    if os.environ.get("WIKIBOT_API_KEY"):
+        return os.environ["WIKIBOT_API_KEY"], False
+    stored = _read(data.api_key_file)
+    if stored:
+        return stored, False
+    key = secrets.token_urlsafe(32)
+    _write_private(data.api_key_file, key)
+    return key, True
+
+
+def create_app(data: DataDir) -> Any:
+    """Import Otterwiki configured for this data folder, with every wikibot plugin loaded."""
+    os.environ["OTTERWIKI_SETTINGS"] = data.settings
+    import otterwiki_api  # noqa: F401  (registers itself; works without entry points too)
+    import otterwiki_mcp  # noqa: F401
+    import otterwiki_search  # noqa: F401
+    from otterwiki.server import app
+
+    return app
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _write_private(path: str, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(value + "\n")
