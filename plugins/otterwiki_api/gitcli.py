@@ -66,7 +66,13 @@ class Git:
     def _exec(
         self, args: tuple[str, ...], input: bytes | None, env: dict[str, str] | None
     ) -> subprocess.CompletedProcess[bytes]:
-        full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", **(env or {})}
+        full_env = {
+            **os.environ,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_LITERAL_PATHSPECS": "1",  # page names may contain * [ ] which are not globs
+            "LC_ALL": "C",
+            **(env or {}),
+        }
         return subprocess.run(
             ["git", *_BASE_ARGS, *args],
             cwd=self.path,
@@ -214,7 +220,9 @@ class Git:
             "GIT_COMMITTER_NAME": name,
             "GIT_COMMITTER_EMAIL": email,
         }
-        self.run("add", "-A", "--", *paths)
+        known = self._known(paths)
+        if known:  # `git add -A` without a path would stage the whole working tree
+            self.run("add", "-A", "--", *known)
         self.run(
             "commit",
             "-q",
@@ -227,6 +235,16 @@ class Git:
             ok_codes=(0, 1),
         )
         return self.head()
+
+    def _known(self, paths: list[str]) -> list[str]:
+        """`paths` that exist on disk or in the index: git refuses a pathspec matching nothing."""
+        present = [p for p in paths if os.path.lexists(os.path.join(self.path, p))]
+        missing = [p for p in paths if p not in present]
+        if missing:
+            tracked = self.run("ls-files", "-z", "--", *missing).decode("utf-8", "surrogateescape")
+            files = [f for f in tracked.split("\0") if f]
+            present += [p for p in missing if any(f == p or f.startswith(p + "/") for f in files)]
+        return present
 
     def restore(self, paths: list[str], revision: str | None) -> None:
         """Undo staged and working-tree changes to `paths` after a failed write."""

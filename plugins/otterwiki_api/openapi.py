@@ -10,7 +10,11 @@ Schema = dict[str, Any]
 STR: Schema = {"type": "string"}
 NULLABLE_STR: Schema = {"type": ["string", "null"]}
 INT: Schema = {"type": "integer"}
-REVISION_IN: Schema = {"type": ["string", "null"], "pattern": "^[0-9a-fA-F]{7,64}$"}
+REVISION_IN: Schema = {
+    "type": ["string", "null"],
+    "pattern": "^(?:[0-9a-fA-F]{7,64})?$",
+    "description": "the page's current revision; null or empty to create a new page",
+}
 LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": 1000}
 
 COMMIT: Schema = {

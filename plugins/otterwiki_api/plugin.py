@@ -108,7 +108,7 @@ class ApiPlugin:
 
     @hookimpl
     def setup(self, app: Flask, db: Any, storage: Any) -> None:
-        from .routes import bp
+        from .routes import install
 
         settings = ApiSettings.from_config(app.config, storage.path)
         lock = repository_lock(settings.repository, settings.lock_timeout)
@@ -127,10 +127,7 @@ class ApiPlugin:
         app.extensions["wikibot_api"] = self.runtime
         serialise_storage_writes(storage, lock)
         serialise_web_writes(app, lock)
-        app.register_blueprint(bp)
-        csrf = app.extensions.get("csrf")
-        if csrf is not None:
-            csrf.exempt(bp)
+        install(app)
         service.index.ensure_current()
 
     @hookimpl

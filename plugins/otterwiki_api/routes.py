@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RouteNotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, PathConverter, Rule
 
 from .auth import ApiKey
 from .errors import Invalid, NotFound, TooLarge, WikiError
@@ -20,10 +20,21 @@ PUBLIC_ENDPOINTS = {"wikibot_api.health", "wikibot_api.openapi", "wikibot_api.un
 _ROUTES: list[tuple[str, list[str]]] = []
 
 
+class WikiPathConverter(PathConverter):
+    """Werkzeug's `path`, but also matching newlines and other characters `.` leaves out, so a
+    page path with a control character reaches the API (a JSON 422) instead of the wiki's HTML 404."""
+
+    regex = "[^/](?s:.)*?"
+
+
+bp.record(lambda state: state.app.url_map.converters.setdefault("wikipath", WikiPathConverter))
+
+
 def route(rule: str, methods: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`bp.route`, remembering the rule so unknown paths and methods get JSON 404/405."""
     _ROUTES.append((rule, methods))
-    return bp.route(rule, methods=methods)
+    # no slash merging: `pages//etc/passwd` must reach validation (422), not redirect (308)
+    return bp.route(rule, methods=methods, merge_slashes=False)
 
 
 def runtime() -> ApiRuntime:
@@ -127,12 +138,12 @@ def list_pages() -> Response:
     return jsonify(answer)
 
 
-@route("/pages/<path:path>", ["GET"])
+@route("/pages/<wikipath:path>", ["GET"])
 def get_page(path: str) -> Response:
     return jsonify(runtime().service.get_page(path, revision=str_arg("revision") or None))
 
 
-@route("/pages/<path:path>", ["PUT"])
+@route("/pages/<wikipath:path>", ["PUT"])
 def put_page(path: str) -> tuple[Response, int]:
     data = body()
     if "content" not in data:
@@ -143,7 +154,7 @@ def put_page(path: str) -> tuple[Response, int]:
     return jsonify(result), 201 if created else 200
 
 
-@route("/pages/<path:path>", ["PATCH"])
+@route("/pages/<wikipath:path>", ["PATCH"])
 def edit_page(path: str) -> Response:
     data = body()
     for field in ("revision", "old_string", "new_string"):
@@ -161,13 +172,13 @@ def edit_page(path: str) -> Response:
     )
 
 
-@route("/pages/<path:path>", ["DELETE"])
+@route("/pages/<wikipath:path>", ["DELETE"])
 def delete_page(path: str) -> Response:
     data = body()
     return jsonify(runtime().service.delete_page(path, caller().author, data.get("commit_message")))
 
 
-@route("/pages/<path:path>/rename", ["POST"])
+@route("/pages/<wikipath:path>/rename", ["POST"])
 def rename_page(path: str) -> Response:
     data = body()
     return jsonify(
@@ -177,7 +188,7 @@ def rename_page(path: str) -> Response:
     )
 
 
-@route("/pages/<path:path>/history", ["GET"])
+@route("/pages/<wikipath:path>/history", ["GET"])
 def page_history(path: str) -> Response:
     return jsonify(runtime().service.history(path, int_arg("limit")))
 
@@ -197,17 +208,17 @@ def link_graph() -> Response:
     return jsonify(runtime().service.link_graph())
 
 
-@route("/links/<path:path>", ["GET"])
+@route("/links/<wikipath:path>", ["GET"])
 def page_links(path: str) -> Response:
     return jsonify(runtime().service.links(path))
 
 
-@route("/pages/<path:path>/attachments", ["GET"])
+@route("/pages/<wikipath:path>/attachments", ["GET"])
 def list_attachments(path: str) -> Response:
     return jsonify(runtime().service.list_attachments(path))
 
 
-@route("/pages/<path:path>/attachments", ["POST"])
+@route("/pages/<wikipath:path>/attachments", ["POST"])
 def upload_attachment(path: str) -> tuple[Response, int]:
     data = body()
     if "filename" not in data or "content" not in data:
@@ -218,12 +229,12 @@ def upload_attachment(path: str) -> tuple[Response, int]:
     return jsonify(result), 201 if created else 200
 
 
-@route("/pages/<path:path>/attachments/<string:filename>", ["GET"])
+@route("/pages/<wikipath:path>/attachments/<string:filename>", ["GET"])
 def get_attachment(path: str, filename: str) -> Response:
     return jsonify(runtime().service.get_attachment(path, filename))
 
 
-@route("/pages/<path:path>/attachments/<string:filename>", ["DELETE"])
+@route("/pages/<wikipath:path>/attachments/<string:filename>", ["DELETE"])
 def delete_attachment(path: str, filename: str) -> Response:
     data = body()
     return jsonify(
@@ -233,14 +244,21 @@ def delete_attachment(path: str, filename: str) -> Response:
     )
 
 
-_ROUTE_MAP = Map([Rule(f"/api/v1{rule}", methods=methods) for rule, methods in _ROUTES])
+_ROUTE_MAP = Map(
+    [Rule(f"/api/v1{rule}", methods=methods) for rule, methods in _ROUTES],
+    converters={"wikipath": WikiPathConverter},
+)
 
 
 @bp.route(
-    "/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    "/<wikipath:anything>",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    merge_slashes=False,
 )
 def unknown(anything: str) -> Response:
     """Every other path or method under /api/v1 answers in JSON instead of reaching the wiki."""
+    if "//" in request.path:
+        raise Invalid("the URL has an empty path segment ('//')")
     try:
         _ROUTE_MAP.bind("localhost").match(request.path, method=request.method)
     except MethodNotAllowed as e:
@@ -248,3 +266,23 @@ def unknown(anything: str) -> Response:
     except RouteNotFound:
         pass
     raise NotFound(f"no API route {request.method} {request.path}; see /api/v1/openapi.json")
+
+
+def install(app: Flask) -> None:
+    """Register the blueprint (CSRF-exempt: API clients authenticate with keys, not cookies) and
+    keep every /api/v1 URL in JSON, even ones the router would hand to the wiki's own views."""
+    app.register_blueprint(bp)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(bp)
+
+    @app.before_request
+    def _api_urls_stay_json() -> tuple[Response, int] | None:
+        path = request.path
+        if request.blueprint == bp.name or not (path == "/api/v1" or path.startswith("/api/v1/")):
+            return None
+        if "//" in path:
+            error: WikiError = Invalid("the URL has an empty path segment ('//')")
+        else:
+            error = NotFound(f"no API route {request.method} {path}; see /api/v1/openapi.json")
+        return jsonify(error.to_dict()), error.status

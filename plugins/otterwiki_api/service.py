@@ -73,9 +73,10 @@ def _limit(value: int | None, default: int | None) -> int | None:
     return value
 
 
-def _message(message: object, default: str) -> str:
+def _custom_message(message: object) -> str | None:
+    """The caller's commit message, checked before anything else so a bad one changes nothing."""
     if message is None or message == "":
-        return default
+        return None
     if not isinstance(message, str):
         raise Invalid("commit_message must be a string")
     return message
@@ -91,7 +92,8 @@ def encode_cursor(filename: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise Invalid("cursor is not one this API returned") from None
 
@@ -358,6 +360,7 @@ class WikiService:
     ) -> tuple[dict[str, Any], bool]:
         """Create a page, or replace it when `revision` matches the committed one. Returns
         (result, created)."""
+        custom = _custom_message(message)
         if not isinstance(content, str):
             raise Invalid("content is required and must be a string")
         canonical, filename = self._filename(path)
@@ -371,7 +374,7 @@ class WikiService:
             if row is not None:
                 self._check_revision(row, revision)
             action = "Create" if row is None else "Update"
-            text = _message(message, f"[api] {action}: {canonical}")
+            text = custom or f"[api] {action}: {canonical}"
             self._commit(
                 [filename],
                 text,
@@ -398,6 +401,7 @@ class WikiService:
         message: object = None,
     ) -> dict[str, Any]:
         """Replace the one occurrence of `old_string` with `new_string`."""
+        custom = _custom_message(message)
         if not isinstance(old_string, str) or old_string == "":
             raise Invalid("old_string is required and must be a non-empty string")
         if not isinstance(new_string, str):
@@ -423,7 +427,7 @@ class WikiService:
                     f"old_string is ambiguous: it occurs {count} times; include more context"
                 )
             updated = content.replace(old_string, new_string, 1)
-            text = _message(message, f"[api] Edit: {canonical}")
+            text = custom or f"[api] Edit: {canonical}"
             self._commit(
                 [filename],
                 text,
@@ -436,6 +440,7 @@ class WikiService:
         return {"name": row.name, "path": row.path, "revision": row.revision}
 
     def delete_page(self, path: object, author: Author, message: object = None) -> dict[str, Any]:
+        custom = _custom_message(message)
         canonical, filename = self._filename(path)
         folder = attachment_dir(filename)
         with self.lock.hold():
@@ -443,7 +448,7 @@ class WikiService:
             row = self.index.page(filename)
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
-            text = _message(message, f"[api] Delete: {canonical}")
+            text = custom or f"[api] Delete: {canonical}"
 
             def remove() -> None:
                 os.remove(self._abspath(filename))
@@ -458,6 +463,7 @@ class WikiService:
         self, path: object, new_path: object, author: Author, message: object = None
     ) -> dict[str, Any]:
         """Move a page (and its attachments) and rewrite every wikilink to it, in one commit."""
+        custom = _custom_message(message)
         canonical, filename = self._filename(path)
         if new_path is None or (isinstance(new_path, str) and not new_path.strip()):
             raise Invalid("new_path is required")
@@ -479,7 +485,7 @@ class WikiService:
             if moving_dir and os.path.exists(self._abspath(new_dir)):
                 raise Conflict(f"the attachment folder {new_dir} already exists")
             _, sources = self.index.links(row.key)
-            text = _message(message, f"[api] Rename: {canonical} -> {new_canonical}")
+            text = custom or f"[api] Rename: {canonical} -> {new_canonical}"
             updated: list[str] = []
 
             def move() -> None:
@@ -568,6 +574,7 @@ class WikiService:
         message: object = None,
     ) -> tuple[dict[str, Any], bool]:
         clean = validate_attachment_name(name)
+        custom = _custom_message(message)
         if not isinstance(content_b64, str):
             raise Invalid("content is required: the file's bytes in base64")
         try:
@@ -581,9 +588,8 @@ class WikiService:
             if os.path.isdir(absolute):
                 raise Conflict(f"{clean} is a folder, not a file")
             created = not os.path.exists(absolute)
-            text = _message(
-                message, f"[api] {'Add' if created else 'Update'} attachment: {canonical}/{clean}"
-            )
+            verb = "Add" if created else "Update"
+            text = custom or f"[api] {verb} attachment: {canonical}/{clean}"
             self._commit([relative], text, author, lambda: self._write_file(relative, data))
         return {
             "filename": clean,
@@ -597,13 +603,14 @@ class WikiService:
         self, path: object, name: object, author: Author, message: object = None
     ) -> dict[str, Any]:
         clean = validate_attachment_name(name)
+        custom = _custom_message(message)
         with self.lock.hold():
             canonical, filename, _ = self._existing(path)
             relative = f"{attachment_dir(filename)}/{clean}"
             absolute = self._abspath(relative)
             if not os.path.isfile(absolute):
                 raise NotFound(f"attachment not found: {canonical}/{clean}")
-            text = _message(message, f"[api] Delete attachment: {canonical}/{clean}")
+            text = custom or f"[api] Delete attachment: {canonical}/{clean}"
             self._commit([relative], text, author, lambda: os.remove(absolute))
         return {"deleted": True, "filename": clean}
 

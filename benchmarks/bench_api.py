@@ -1,0 +1,739 @@
+"""Benchmark of the wikibot REST API plugin (`/api/v1`) on a generated wiki.
+
+What it does:
+
+1. Generates a wiki of N pages straight into a fresh git repository: nested folders, YAML
+   frontmatter (title, category, tags), a few hundred words of body text drawn from a Zipf-weighted
+   vocabulary (so a search word hits anything from most pages to a handful), and 3-5 wikilinks
+   (`[[Page]]` and `[[Text|Page]]`) to other generated pages. The files are committed with the git
+   CLI in a few large commits.
+2. Builds the real Otterwiki app with every wikibot plugin (`wikibot.localwiki.create_app`); the
+   plugin's first page-index build happens here and is reported as "initial index build".
+3. Times requests through the app with Flask's test client (in-process WSGI, no sockets), reporting
+   p50 / p95 / mean in milliseconds: first page of the listing, filtered listings, the full listing,
+   search, get page, links, PUT page, the index catch-up after a commit made with plain git from
+   another process, and cold start (a fresh Python process creating the app on the same data folder
+   and answering one GET, timed from just before Popen until it prints the result).
+4. Prints the machine, the results and the targets with PASS/MISS; `--json` also writes them out.
+
+Run it (from the project root):
+
+    .venv/bin/python benchmarks/bench_api.py                     # 10,000 pages
+    .venv/bin/python benchmarks/bench_api.py --pages 1000 --repeat 20
+    .venv/bin/python benchmarks/bench_api.py --json bench.json --data-dir /tmp/wiki --keep
+
+Progress goes to stderr, results to stdout. The Otterwiki server module is a per-process singleton
+configured at import, so this process builds exactly one app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from wikibot import localwiki
+
+API_KEY = "wikibot-benchmark-key-0123456789"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Bench Import",
+    "GIT_AUTHOR_EMAIL": "bench@example.org",
+    "GIT_COMMITTER_NAME": "Bench Import",
+    "GIT_COMMITTER_EMAIL": "bench@example.org",
+}
+
+# Targets (p50, milliseconds) by measurement group.
+TARGETS: dict[str, float] = {
+    "list": 20.0,
+    "full": 200.0,
+    "search": 30.0,
+    "get": 10.0,
+    "put": 100.0,
+    "catchup": 50.0,
+}
+
+SECTIONS = ("Engineering", "Operations", "Product", "Research", "People", "Finance", "Support")
+SUBFOLDERS = ("Guides", "Notes", "Reference", "Meetings", "Projects")
+CATEGORIES = (
+    "howto", "reference", "meeting", "design", "runbook", "policy",
+    "faq", "retro", "onboarding", "roadmap", "incident", "glossary",
+)  # fmt: skip
+TAGS = (
+    "backend", "frontend", "infra", "security", "billing", "search", "mobile", "api",
+    "data", "ml", "ops", "oncall", "hiring", "legal", "sales", "support", "docs", "release",
+    "testing", "performance", "database", "network", "storage", "cloud", "python", "go",
+    "rust", "kubernetes", "monitoring", "privacy", "design", "ux", "research", "planning",
+    "budget", "vendor", "training", "customer", "incident", "archive",
+)  # fmt: skip
+SYLLABLES = (
+    "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "an", "el", "or", "un", "bra", "cle", "dro",
+    "fen", "gal", "hor", "jun", "kel", "lim", "mar", "nor", "pel", "quin", "ros", "sul", "tam",
+    "ver", "wyn",
+)  # fmt: skip
+VOCABULARY_SIZE = 20_000
+# Search words are picked so they occur in about these fractions of the pages.
+SEARCH_FRACTIONS = (("common", 0.5), ("frequent", 0.1), ("uncommon", 0.01), ("rare", 0.001))
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def progress(message: str, end: str = "\n") -> None:
+    print(message, end=end, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def ticker(label: str, every: float = 1.0) -> Iterator[None]:
+    """Show the elapsed time of a long step on stderr while it runs."""
+    stop = threading.Event()
+    started = time.perf_counter()
+
+    def run() -> None:
+        while not stop.wait(every):
+            progress(f"\r{label}: {time.perf_counter() - started:.0f} s ...", end="")
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        progress(f"\r{label}: done in {time.perf_counter() - started:.1f} s")
+
+
+# -- statistics ----------------------------------------------------------------------------------
+def percentile(values: list[float], q: float) -> float:
+    """Linear-interpolated percentile (q in 0..100)."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class Result:
+    name: str
+    samples: list[float]  # milliseconds
+    target_ms: float | None = None
+    note: str = ""
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.samples, 50)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.samples, 95)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.samples) / len(self.samples)
+
+    @property
+    def verdict(self) -> str:
+        if self.target_ms is None:
+            return ""
+        return "PASS" if self.p50 <= self.target_ms else "MISS"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "n": len(self.samples),
+            "p50_ms": round(self.p50, 3),
+            "p95_ms": round(self.p95, 3),
+            "mean_ms": round(self.mean, 3),
+            "min_ms": round(min(self.samples), 3),
+            "max_ms": round(max(self.samples), 3),
+            "target_p50_ms": self.target_ms,
+            "verdict": self.verdict or None,
+            "note": self.note,
+        }
+
+
+# -- machine -------------------------------------------------------------------------------------
+def _proc_field(path: str, name: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value.strip()
+    except OSError:
+        pass
+    return None
+
+
+def machine_info() -> dict[str, Any]:
+    mem_kib = _proc_field("/proc/meminfo", "MemTotal")
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "cpu": _proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown",
+        "cores": os.cpu_count(),
+        "ram_gib": round(int(mem_kib.split()[0]) / 1024**2, 1) if mem_kib else None,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "git": git.removeprefix("git version "),
+        "otterwiki": importlib.metadata.version("otterwiki"),
+        "sqlite": sqlite3.sqlite_version,
+    }
+
+
+# -- the generated wiki --------------------------------------------------------------------------
+@dataclass
+class Page:
+    path: str  # display path, e.g. "Engineering/Guides/Morsta Kelvi 42"
+    title: str
+    category: str
+    tags: list[str]
+    links: list[int] = field(default_factory=list)  # indexes of the pages this one links to
+
+    @property
+    def filename(self) -> str:
+        return self.path.lower() + ".md"
+
+
+@dataclass
+class Wiki:
+    pages: list[Page]
+    doc_freq: Counter[str]  # vocabulary word -> number of pages whose body contains it
+    commits: int
+    write_s: float = 0.0
+    commit_s: float = 0.0
+
+    def incoming(self) -> dict[int, set[str]]:
+        """Page index -> display paths of the pages linking to it."""
+        found: dict[int, set[str]] = {}
+        for page in self.pages:
+            for target in page.links:
+                found.setdefault(target, set()).add(page.path)
+        return found
+
+    def search_words(self) -> list[tuple[str, str]]:
+        """(label, query) pairs: single words of several frequencies, two words, a prefix."""
+        n = len(self.pages)
+        picked = []
+        for label, fraction in SEARCH_FRACTIONS:
+            word = min(self.doc_freq, key=lambda w: abs(self.doc_freq[w] / n - fraction))
+            picked.append((label, word))
+        common, frequent = picked[0][1], picked[1][1]
+        picked.append(("two words", f"{common} {frequent}"))
+        picked.append(("prefix", frequent[:3]))
+        return picked
+
+
+def make_vocabulary(rng: random.Random) -> list[str]:
+    """Pseudo-words of two or three syllables; list order is the Zipf rank."""
+    words: set[str] = set()
+    while len(words) < VOCABULARY_SIZE:
+        words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 3, 3)))))
+    ordered = sorted(words)
+    rng.shuffle(ordered)
+    return ordered
+
+
+def plan_pages(n: int, rng: random.Random, vocabulary: list[str]) -> list[Page]:
+    title_words = vocabulary[500:5000]
+    pages = []
+    for i in range(n):
+        title = f"{rng.choice(title_words).title()} {rng.choice(title_words).title()} {i}"
+        depth = rng.random()
+        if depth < 0.1:
+            folder = ""
+        elif depth < 0.4:
+            folder = rng.choice(SECTIONS) + "/"
+        else:
+            folder = f"{rng.choice(SECTIONS)}/{rng.choice(SUBFOLDERS)}/"
+        links = [j for j in rng.sample(range(n), 6) if j != i][: rng.randint(3, 5)]
+        tags = rng.sample(TAGS, rng.randint(2, 4))
+        pages.append(Page(folder + title, title, rng.choice(CATEGORIES), tags, links))
+    return pages
+
+
+def _sentences(words: list[str], rng: random.Random) -> str:
+    out, pos = [], 0
+    while pos < len(words):
+        size = rng.randint(8, 16)
+        chunk = words[pos : pos + size]
+        out.append(" ".join([chunk[0].capitalize(), *chunk[1:]]) + ".")
+        pos += size
+    return " ".join(out)
+
+
+def render_page(
+    page: Page, pages: list[Page], rng: random.Random, body_words: list[str]
+) -> str:
+    paragraphs, pos = [], 0
+    while pos < len(body_words):
+        size = rng.randint(30, 70)
+        paragraphs.append(_sentences(body_words[pos : pos + size], rng))
+        pos += size
+    for target in page.links:
+        other = pages[target]
+        link = f"[[{other.path}]]" if rng.random() < 0.5 else f"[[{other.title}|{other.path}]]"
+        spot = rng.randrange(len(paragraphs))
+        paragraphs[spot] += f" See {link} for details."
+    for spot in range(2, len(paragraphs), 3):
+        paragraphs[spot] = f"## {body_words[spot].title()} {body_words[-spot].title()}\n\n" + (
+            paragraphs[spot]
+        )
+    frontmatter = (
+        f"---\ntitle: {page.title}\ncategory: {page.category}\n"
+        f"tags: [{', '.join(page.tags)}]\n---\n\n"
+    )
+    return f"{frontmatter}# {page.title}\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def git(repo: str, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "core.quotepath=off", *args], cwd=repo, check=True, capture_output=True,
+        text=True, env={**os.environ, **GIT_ENV},
+    ).stdout  # fmt: skip
+
+
+def generate_wiki(repo: str, n: int, commits: int, seed: int) -> Wiki:
+    """Write n pages into the working tree and commit them in `commits` batches."""
+    rng = random.Random(seed)
+    vocabulary = make_vocabulary(rng)
+    cum_weights = list(accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
+    pages = plan_pages(n, rng, vocabulary)
+    wiki = Wiki(pages, Counter(), commits)
+    batch_size = -(-n // commits)
+    for batch, start in enumerate(range(0, n, batch_size), 1):
+        began = time.perf_counter()
+        for i in range(start, min(start + batch_size, n)):
+            words = rng.choices(vocabulary, cum_weights=cum_weights, k=rng.randint(200, 400))
+            wiki.doc_freq.update(set(words))
+            target = Path(repo, pages[i].filename)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render_page(pages[i], pages, rng, words), encoding="utf-8")
+            if (i + 1) % 500 == 0 or i + 1 == n:
+                progress(f"\rgenerating pages: {i + 1}/{n}", end="")
+        wiki.write_s += time.perf_counter() - began
+        began = time.perf_counter()
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", f"Import batch {batch}/{commits}")
+        wiki.commit_s += time.perf_counter() - began
+        progress(f"  (committed batch {batch}/{commits})")
+    return wiki
+
+
+# -- building the app ----------------------------------------------------------------------------
+class RebuildLog(logging.Handler):
+    """Catches the page index's "rebuilt in X s" log line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seconds: float | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "page index: rebuilt in %.2f s" and record.args:
+            self.seconds = float(record.args[0])  # type: ignore[index]
+
+
+def build_app(data: localwiki.DataDir) -> tuple[Any, dict[str, float]]:
+    """The one app of this process; returns it with the time of create_app and the index build."""
+    for name in ("OTTERWIKI_API_KEY", "WIKIBOT_API_KEYS", "WIKIBOT_API_KEYS_FILE"):
+        os.environ.pop(name, None)
+    os.environ.pop("WIKIBOT_INDEX_DIR", None)
+    os.environ["WIKIBOT_API_KEY"] = API_KEY
+    catcher = RebuildLog()
+    index_log = logging.getLogger("otterwiki_api.page_index")
+    index_log.setLevel(logging.INFO)
+    index_log.addHandler(catcher)
+    started = time.perf_counter()
+    try:
+        with ticker("initial index build (create_app)"):
+            app = localwiki.create_app(data)
+    finally:
+        index_log.removeHandler(catcher)
+    total = time.perf_counter() - started
+    if app.config["REPOSITORY"] != data.repository:
+        raise BenchError("otterwiki.server was configured for another repository")
+    if catcher.seconds is None:
+        raise BenchError("create_app did not build the page index (was there one already?)")
+    return app, {"create_app_s": total, "index_build_s": catcher.seconds}
+
+
+# -- measurements --------------------------------------------------------------------------------
+def page_url(page: Page) -> str:
+    return "/api/v1/pages/" + quote(page.path)
+
+
+class ApiBench:
+    """Times requests against the app through Flask's test client."""
+
+    def __init__(self, app: Any, wiki: Wiki, repo: str, repeat: int, seed: int) -> None:
+        self.client = app.test_client()
+        self.headers = {"Authorization": f"Bearer {API_KEY}"}
+        self.wiki = wiki
+        self.repo = repo
+        self.repeat = repeat
+        self.slow_repeat = max(5, repeat // 5)
+        self.rng = random.Random(seed + 1)
+        self.results: list[Result] = []
+        self.problems: list[str] = []
+
+    def call(self, method: str, url: str, body: Any = None) -> tuple[float, Any]:
+        """(milliseconds, decoded JSON); any status but 200/201 stops the benchmark."""
+        started = time.perf_counter()
+        resp = self.client.open(url, method=method, json=body, headers=self.headers)
+        raw = resp.get_data()
+        elapsed = (time.perf_counter() - started) * 1000
+        if resp.status_code not in (200, 201):
+            raise BenchError(f"{method} {url} -> {resp.status_code}: {raw[:300]!r}")
+        return elapsed, json.loads(raw)
+
+    def record(self, result: Result) -> Result:
+        self.results.append(result)
+        progress(f"  {result.name}: p50 {result.p50:.2f} ms")
+        return result
+
+    def check(self, ok: bool, problem: str) -> None:
+        if not ok and len(self.problems) < 50:
+            self.problems.append(problem)
+
+    def measure_gets(
+        self, name: str, urls: Callable[[int], str], n: int, target: float | None = None
+    ) -> tuple[Result, list[Any]]:
+        """Time n GETs (after two untimed warm-up calls); returns the result and the bodies."""
+        for i in range(2):
+            self.call("GET", urls(i))
+        samples, bodies = [], []
+        for i in range(n):
+            ms, body = self.call("GET", urls(i))
+            samples.append(ms)
+            bodies.append(body)
+        return self.record(Result(name, samples, target)), bodies
+
+    def random_pages(self, n: int) -> list[Page]:
+        return self.rng.sample(self.wiki.pages, min(n, len(self.wiki.pages)))
+
+    # Each bench_* method adds one or more results.
+    def bench_listing(self) -> None:
+        n_pages = len(self.wiki.pages)
+        _, bodies = self.measure_gets(
+            "list first page (limit=50)", lambda _: "/api/v1/pages?limit=50", self.repeat,
+            TARGETS["list"],
+        )  # fmt: skip
+        self.check(bodies[0]["total"] == n_pages, f"listing total {bodies[0]['total']} != {n_pages}")
+        self.check(len(bodies[0]["pages"]) == min(50, n_pages), "first page is not 50 pages long")
+        categories = Counter(p.category for p in self.wiki.pages)
+        names = sorted(categories)
+        result, bodies = self.measure_gets(
+            "list by category (limit=50)",
+            lambda i: "/api/v1/pages?" + urlencode({"category": names[i % len(names)], "limit": 50}),
+            self.repeat,
+        )
+        self.check(bodies[0]["total"] == categories[names[0]], "category total is wrong")
+        result.note = f"{len(names)} categories, ~{n_pages // len(names)} pages each"
+        tags = Counter(t for p in self.wiki.pages for t in p.tags)
+        tag_names = sorted(tags)
+        result, bodies = self.measure_gets(
+            "list by tag (all matches)",
+            lambda i: "/api/v1/pages?" + urlencode({"tag": tag_names[i % len(tag_names)]}),
+            self.repeat,
+        )
+        self.check(bodies[0]["total"] == tags[tag_names[0]], "tag total is wrong")
+        self.check(len(bodies[0]["pages"]) == tags[tag_names[0]], "tag listing is incomplete")
+        result.note = f"~{sum(tags.values()) // len(tags)} pages per tag"
+        result, bodies = self.measure_gets(
+            "full listing (all pages)", lambda _: "/api/v1/pages", self.slow_repeat,
+            TARGETS["full"],
+        )  # fmt: skip
+        self.check(len(bodies[0]["pages"]) == n_pages, "full listing is incomplete")
+        result.note = f"{n_pages} pages, {len(json.dumps(bodies[0])) // 1024} KiB JSON"
+
+    def bench_search(self) -> None:
+        all_samples: list[float] = []
+        for label, query in self.wiki.search_words():
+            result, bodies = self.measure_gets(
+                f"search {label} '{query}'",
+                lambda _, q=query: "/api/v1/search?" + urlencode({"q": q}),
+                self.repeat,
+                TARGETS["search"],
+            )
+            share = bodies[0]["total"] / len(self.wiki.pages)
+            result.note = f"{bodies[0]['total']} hits ({share:.1%})"
+            self.check(bodies[0]["total"] > 0, f"search {query!r} found nothing")
+            all_samples += result.samples
+        self.record(Result("search (all queries above)", all_samples, TARGETS["search"]))
+
+    def bench_get_and_links(self) -> None:
+        incoming = self.wiki.incoming()
+        index_of = {id(p): i for i, p in enumerate(self.wiki.pages)}
+        pages = self.random_pages(self.repeat + 2)
+        _, bodies = self.measure_gets(
+            "get page (random pages)", lambda i: page_url(pages[i]), self.repeat, TARGETS["get"]
+        )
+        for page, body in zip(pages[2:], bodies, strict=True):
+            expected = sorted(self.wiki.pages[j].path for j in page.links)
+            self.check(body["links_to"] == expected, f"get {page.path}: links_to {body['links_to']}")
+            self.check(body["frontmatter"]["category"] == page.category, "frontmatter mismatch")
+        pages = self.random_pages(self.repeat + 2)
+        _, bodies = self.measure_gets(
+            "links (random pages)",
+            lambda i: "/api/v1/links/" + quote(pages[i].path),
+            self.repeat,
+        )
+        for page, body in zip(pages[2:], bodies, strict=True):
+            expected = sorted(incoming.get(index_of[id(page)], set()))
+            got = sorted(body["linked_from"])
+            self.check(got == expected, f"links {page.path}: linked_from {got} != {expected}")
+
+    def bench_put(self) -> None:
+        samples = []
+        for i, page in enumerate(self.random_pages(self.repeat)):
+            _, current = self.call("GET", page_url(page))
+            content = current["content"].rstrip("\n") + f"\n\nBenchmark edit {i}.\n"
+            body = {"content": content, "revision": current["revision"]}
+            ms, answer = self.call("PUT", page_url(page), body)
+            samples.append(ms)
+            self.check(answer["revision"] != current["revision"], f"PUT {page.path}: same revision")
+        self.record(Result("PUT page (update with revision)", samples, TARGETS["put"]))
+
+    def external_commit(self, pages: list[Page], label: str) -> str:
+        """Change pages and commit them with plain git in other processes; returns the new HEAD."""
+        for page in pages:
+            with open(Path(self.repo, page.filename), "a", encoding="utf-8") as f:
+                f.write(f"\nExternal edit {label}.\n")
+        git(self.repo, "add", "--", *(p.filename for p in pages))
+        git(self.repo, "commit", "-q", "-m", f"external {label}")
+        return git(self.repo, "rev-parse", "HEAD").strip()
+
+    def bench_catch_up(self) -> None:
+        url = "/api/v1/pages?limit=1"
+        baseline, _ = self.measure_gets("baseline GET /pages?limit=1 (no change)", lambda _: url,
+                                        self.repeat)  # fmt: skip
+        for files, target in ((1, TARGETS["catchup"]), (100, None)):
+            samples = []
+            for i in range(self.slow_repeat):
+                changed = self.random_pages(files)
+                head = self.external_commit(changed, f"{files}-{i}")
+                ms, _ = self.call("GET", url)
+                samples.append(ms)
+                _, body = self.call("GET", page_url(changed[0]))
+                self.check(body["revision"] == head, f"after external commit {head[:8]}: stale")
+            plural = "page" if files == 1 else "pages"
+            result = self.record(
+                Result(f"catch-up: 1 external commit, {files} {plural}", samples, target)
+            )
+            result.note = f"{result.p50 - baseline.p50:+.2f} ms vs baseline p50"
+
+
+# -- cold start ----------------------------------------------------------------------------------
+COLD_START_SCRIPT = """
+import json, os, sys, time
+t0 = time.time()
+from wikibot import localwiki
+data = localwiki.prepare(sys.argv[1])
+t1 = time.time()
+os.environ["OTTERWIKI_SETTINGS"] = data.settings
+import flask, flask_sqlalchemy, otterwiki.gitstorage, otterwiki.renderer
+import otterwiki_api, otterwiki_mcp, otterwiki_search
+t2 = time.time()
+app = localwiki.create_app(data)
+t3 = time.time()
+auth = {"Authorization": "Bearer " + os.environ["WIKIBOT_API_KEY"]}
+resp = app.test_client().get(sys.argv[2], headers=auth)
+t4 = time.time()
+print("BENCH-RESULT " + json.dumps({"status": resp.status_code, "t": [t0, t1, t2, t3, t4]}),
+      flush=True)
+"""
+COLD_STEPS = (
+    "interpreter start",
+    "import wikibot + prepare",
+    "import flask/otterwiki/plugins",
+    "create_app (server init, plugin setup, index check)",
+    "first request",
+)
+
+
+def cold_start_once(data_root: str, url: str) -> tuple[float, list[float]]:
+    """(ms from Popen to the printed result, ms per step in COLD_STEPS)."""
+    env = {**os.environ, "WIKIBOT_API_KEY": API_KEY}
+    wall = time.time()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", COLD_START_SCRIPT, data_root, url],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        if line.startswith("BENCH-RESULT "):
+            total = (time.perf_counter() - started) * 1000
+            break
+        seen.append(line)
+    else:
+        proc.wait()
+        raise BenchError("cold start printed no result:\n" + "".join(seen[-20:]))
+    proc.stdout.read()
+    proc.wait()
+    answer = json.loads(line.removeprefix("BENCH-RESULT "))
+    if answer["status"] != 200:
+        raise BenchError(f"cold start got HTTP {answer['status']}")
+    marks = [wall, *answer["t"]]
+    return total, [(b - a) * 1000 for a, b in zip(marks, marks[1:], strict=False)]
+
+
+def bench_cold_start(data_root: str, pages: list[Page], runs: int, seed: int) -> Result:
+    rng = random.Random(seed + 2)
+    samples, steps = [], []
+    for i in range(runs):
+        total, split = cold_start_once(data_root, page_url(rng.choice(pages)))
+        samples.append(total)
+        steps.append(split)
+        progress(f"\rcold start: run {i + 1}/{runs}", end="")
+    progress("")
+    means = [sum(s[k] for s in steps) / len(steps) for k in range(len(COLD_STEPS))]
+    note = "; ".join(f"{name} {ms:.0f}" for name, ms in zip(COLD_STEPS, means, strict=True))
+    return Result("cold start (Popen -> first 200 GET page)", samples, note="mean ms: " + note)
+
+
+# -- report --------------------------------------------------------------------------------------
+def format_report(
+    machine: dict[str, Any], setup: dict[str, Any], results: list[Result], problems: list[str]
+) -> str:
+    lines = [
+        "wikibot REST API benchmark",
+        f"machine    {machine['cpu']}, {machine['cores']} cores, {machine['ram_gib']} GiB RAM",
+        f"           {machine['os']}",
+        f"software   Python {machine['python']}, git {machine['git']}, "
+        f"Otterwiki {machine['otterwiki']}, SQLite {machine['sqlite']}",
+        f"wiki       {setup['pages']} pages in {setup['commits']} commits, "
+        f"{setup['bytes'] / 1e6:.1f} MB of markdown, data dir {setup['data_dir']}",
+        "method     per-request times through Flask's test client (in-process WSGI, no HTTP);",
+        "           cold start is a fresh Python process (Popen until its result line)",
+        "",
+        "setup                                         seconds",
+        f"  write markdown files                      {setup['write_s']:8.2f}",
+        f"  git add + commit ({setup['commits']} commits)              {setup['commit_s']:8.2f}",
+        f"  initial index build                       {setup['index_build_s']:8.2f}",
+        f"  create_app total (incl. index build)      {setup['create_app_s']:8.2f}",
+        f"  index file size: {setup['index_mb']:.1f} MB; "
+        f"max RSS of this process: {setup['max_rss_mb']:.0f} MB",
+        "",
+        f"{'measurement':<46}{'n':>4}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}"
+        f"  {'target p50':<11}{'result':<7}note",
+    ]
+    for r in results:
+        target = f"<= {r.target_ms:g} ms" if r.target_ms is not None else "-"
+        lines.append(
+            f"{r.name[:45]:<46}{len(r.samples):>4}{r.p50:>9.2f}{r.p95:>9.2f}{r.mean:>9.2f}"
+            f"  {target:<11}{r.verdict or '-':<7}{r.note}"
+        )
+    verdicts = [r.verdict for r in results if r.verdict]
+    lines += ["", f"targets: {verdicts.count('PASS')} PASS, {verdicts.count('MISS')} MISS"]
+    lines.append(
+        "checks: all responses matched the generated wiki"
+        if not problems
+        else f"checks: {len(problems)} PROBLEM(S):\n  " + "\n  ".join(problems)
+    )
+    return "\n".join(lines)
+
+
+# -- main ----------------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Benchmark the wikibot REST API plugin on a generated wiki."
+    )
+    parser.add_argument("--pages", type=int, default=10_000, help="pages to generate (10000)")
+    parser.add_argument(
+        "--repeat", type=int, default=50,
+        help="samples per measurement (50); the full listing and catch-up use a fifth, min. 5",
+    )  # fmt: skip
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold-start processes (5)")
+    parser.add_argument("--commits", type=int, default=5, help="commits to import the pages (5)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    parser.add_argument(
+        "--data-dir", help="new or empty folder for the wiki (default: a fresh temporary folder)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    if args.pages < 10:
+        parser.error("--pages must be at least 10")
+    if args.repeat < 1 or args.cold_runs < 1 or args.commits < 1:
+        parser.error("--repeat, --cold-runs and --commits must be positive")
+    if args.data_dir and os.path.exists(args.data_dir) and os.listdir(args.data_dir):
+        parser.error(f"--data-dir {args.data_dir} is not empty")
+    return args
+
+
+def run(args: argparse.Namespace, data_root: str) -> dict[str, Any]:
+    machine = machine_info()
+    data = localwiki.prepare(data_root)
+    wiki = generate_wiki(data.repository, args.pages, args.commits, args.seed)
+    app, build = build_app(data)
+    bench = ApiBench(app, wiki, data.repository, args.repeat, args.seed)
+    progress("measuring:")
+    bench.bench_listing()
+    bench.bench_search()
+    bench.bench_get_and_links()
+    bench.bench_put()
+    bench.bench_catch_up()
+    bench.record(bench_cold_start(data.root, wiki.pages, args.cold_runs, args.seed))
+    index_file = Path(app.extensions["wikibot_api"].service.index.db_path)
+    setup = {
+        "pages": len(wiki.pages),
+        "commits": wiki.commits,
+        "bytes": sum(Path(data.repository, p.filename).stat().st_size for p in wiki.pages),
+        "data_dir": data.root,
+        "write_s": wiki.write_s,
+        "commit_s": wiki.commit_s,
+        "index_mb": index_file.stat().st_size / 1e6,
+        "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **build,
+    }
+    print(format_report(machine, setup, bench.results, bench.problems))
+    return {
+        "machine": machine,
+        "config": {k: v for k, v in vars(args).items() if k != "json"},
+        "setup": setup,
+        "results": [r.to_json() for r in bench.results],
+        "problems": bench.problems,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    temporary = args.data_dir is None
+    data_root = args.data_dir or tempfile.mkdtemp(prefix="wikibot-bench-")
+    try:
+        report = run(args, data_root)
+        if args.json:
+            with open(args.json, "w", encoding="utf-8") as f:
+                json.dump(report, f, indent=2)
+    finally:
+        if temporary and not args.keep:
+            shutil.rmtree(data_root, ignore_errors=True)
+        elif temporary:
+            progress(f"kept data folder {data_root}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

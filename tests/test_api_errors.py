@@ -1,0 +1,164 @@
+"""Auth, and every kind of bad input: a clear 4xx JSON error, nothing written, never a 500."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import git
+
+
+def test_missing_wrong_and_insufficient_keys(api, unique):
+    status, body, _ = api.get("/pages", key=None)
+    assert status == 401 and "bearer" in body["error"].lower()
+    assert api.get("/pages", key="not-a-key")[0] == 401
+    assert api.get("/pages", key="read")[0] == 200
+    status, body, _ = api.put(f"/pages/{unique}", {"content": "x"}, key="read")
+    assert status == 403 and "scope" in body["error"]
+    status, body, _ = api.put(f"/pages/{unique}", {"content": "x"}, key="write")
+    assert status == 201
+    status, page, _ = api.get(f"/pages/{unique}", key="read")
+    assert page["last_commit"]["author"] == "Wendy Writer"
+    assert api.call("GET", "/pages", headers={"Authorization": "Basic abc"}, key=None)[0] == 401
+
+
+def test_single_legacy_key_is_admin():
+    from otterwiki_api.auth import KeyRing, load_keys
+    from otterwiki_api.settings import ApiSettings
+
+    settings = ApiSettings.from_config({"OTTERWIKI_API_KEY": "legacy"}, "/tmp")
+    ring = KeyRing(load_keys(settings))
+    assert ring.authenticate("Bearer legacy", "admin").scope == "admin"
+    assert all(len(k.digest) == 64 and k.digest != "legacy" for k in ring.keys)
+
+
+def test_keys_file(tmp_path):
+    from otterwiki_api.auth import KeyRing, hash_key, load_keys
+    from otterwiki_api.errors import Forbidden
+    from otterwiki_api.settings import ApiSettings
+
+    keys = tmp_path / "keys.json"
+    keys.write_text(
+        '{"keys": [{"name": "bot", "sha256": "%s", "scope": "read", "author_name": "Bot"}]}'
+        % hash_key("s3cret")
+    )
+    ring = KeyRing(load_keys(ApiSettings.from_config({"WIKIBOT_API_KEYS_FILE": str(keys)}, "/tmp")))
+    assert ring.authenticate("Bearer s3cret", "read").author[0] == "Bot"
+    with pytest.raises(Forbidden):
+        ring.authenticate("Bearer s3cret", "write")
+    keys.write_text('[{"key": "x", "scope": "superuser"}]')
+    with pytest.raises(ValueError, match="scope"):
+        load_keys(ApiSettings.from_config({"WIKIBOT_API_KEYS_FILE": str(keys)}, "/tmp"))
+
+
+BAD_PATHS = [
+    "../etc/passwd",
+    "a/../../b",
+    "a/./b",
+    "..",
+    "%2Fetc%2Fpasswd",
+    "a%00b",
+    "a%01b",
+    "a%0Ab",
+    "a.b",
+    "what%3F",
+    "x%5Cy",
+    "-leading",
+    "C:%5Cwindows",
+    "a" * 300,
+    ".git/config",
+]
+
+
+@pytest.mark.parametrize("bad", BAD_PATHS)
+def test_bad_page_paths_are_4xx_and_write_nothing(client_api, repo, bad):
+    head = git(repo, "rev-parse", "HEAD")
+    for method, suffix, body in [
+        ("PUT", "", {"content": "x"}),
+        ("GET", "", None),
+        ("PATCH", "", {"revision": "abcdef0", "old_string": "a", "new_string": "b"}),
+        ("DELETE", "", None),
+        ("POST", "/rename", {"new_path": "ok-target"}),
+        ("GET", "/history", None),
+        ("POST", "/attachments", {"filename": "a.txt", "content": "eA=="}),
+    ]:
+        status, resp, _ = client_api.call(method, f"/pages/{bad}{suffix}", json_body=body)
+        assert 400 <= status < 500, (method, bad, status, resp)
+        assert isinstance(resp, dict) and resp.get("error"), (method, bad, resp)
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert not os.path.exists("/etc/passwd.md")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_rename_to_bad_path(client_api, unique, repo):
+    client_api.put(f"/pages/{unique}", {"content": "x"})
+    head = git(repo, "rev-parse", "HEAD")
+    for target in ["../outside", "/abs", "", "a\x00b", 5, None, "x.y"]:
+        status, body, _ = client_api.post(f"/pages/{unique}/rename", {"new_path": target})
+        assert status == 422, (target, body)
+    assert git(repo, "rev-parse", "HEAD") == head
+
+
+@pytest.mark.parametrize(
+    "name", ["../escape.txt", "..", "a/b.txt", "a\\b.txt", "x\x00y", ".", "page.md", ""]
+)
+def test_attachment_names_cannot_leave_the_page_folder(client_api, unique, repo, name):
+    client_api.put(f"/pages/{unique}", {"content": "x"})
+    head = git(repo, "rev-parse", "HEAD")
+    status, body, _ = client_api.post(
+        f"/pages/{unique}/attachments", {"filename": name, "content": "eA=="}
+    )
+    assert status == 422, body
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert client_api.get(f"/pages/{unique}/attachments/..%2F{unique.lower()}.md")[0] in (404, 422)
+
+
+def test_malformed_and_mistyped_bodies(client_api, unique):
+    path = f"/pages/{unique}"
+    cases = [
+        ("PUT", b"{not json", 422),
+        ("PUT", b"[1, 2]", 422),
+        ("PUT", b'"text"', 422),
+        ("PUT", b"{}", 422),
+        ("PUT", b'{"content": 5}', 422),
+        ("PUT", b'{"content": null}', 422),
+        ("PUT", b'{"content": "x", "revision": 123}', 422),
+        ("PUT", b'{"content": "x", "revision": "abc"}', 422),
+        ("PUT", b'{"content": "x", "revision": "zzzzzzzz"}', 422),
+        ("PUT", b'{"content": "x", "commit_message": ["a"]}', 422),
+        ("PATCH", b'{"revision": "abcdef0", "old_string": 1, "new_string": "b"}', 422),
+        ("POST", b'{"filename": "a.txt", "content": "not base64!"}', 422),
+    ]
+    client_api.put(path, {"content": "exists"})
+    for method, raw, expected in cases:
+        suffix = "/attachments" if method == "POST" else ""
+        status, body, _ = client_api.call(
+            method, path + suffix, data=raw, headers={"Content-Type": "application/json"}
+        )
+        assert status == expected, (method, raw, status, body)
+        assert body["error"]
+
+
+def test_unknown_revisions(client_api, unique):
+    client_api.put(f"/pages/{unique}", {"content": "x"})
+    assert client_api.get(f"/pages/{unique}", params={"revision": "0" * 40})[0] == 404
+    assert client_api.get(f"/pages/{unique}", params={"revision": "--all"})[0] == 422
+    assert client_api.get(f"/pages/{unique}", params={"revision": "HEAD~1"})[0] == 422
+    assert client_api.get("/pages", params={"limit": "0"})[0] == 422
+    assert client_api.get("/pages", params={"limit": "abc"})[0] == 422
+    assert client_api.get("/pages", params={"cursor": "%%%"})[0] == 422
+    assert client_api.get("/changelog", params={"limit": "-1"})[0] == 422
+
+
+def test_oversized_body_is_413(app, client_api, unique):
+    limit = app.extensions["wikibot_api"].settings.max_body_bytes
+    status, body, _ = client_api.put(f"/pages/{unique}", {"content": "x" * (limit + 10)})
+    assert status == 413 and body["error"]
+    assert client_api.get(f"/pages/{unique}")[0] == 404
+
+
+def test_unknown_routes_and_methods_are_json(client_api):
+    status, body, _ = client_api.get("/no/such/route")
+    assert status == 404 and "no API route" in body["error"]
+    status, body, headers = client_api.call("POST", "/health", json_body={})
+    assert status == 405 and body["error"] and "GET" in headers["Allow"]
