@@ -99,19 +99,35 @@ class BenchError(RuntimeError):
     pass
 
 
-def progress(message: str, end: str = "\n") -> None:
-    print(message, end=end, file=sys.stderr, flush=True)
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def progress_update(message: str) -> None:
+    """A progress line that replaces the previous one on a terminal (every update on its own line
+    when stderr is a file or pipe)."""
+    if sys.stderr.isatty():
+        print(f"\r{message}\033[K", end="", file=sys.stderr, flush=True)
+    else:
+        progress(message)
+
+
+def progress_done(message: str) -> None:
+    progress_update(message)
+    if sys.stderr.isatty():
+        print(file=sys.stderr, flush=True)
 
 
 @contextmanager
-def ticker(label: str, every: float = 1.0) -> Iterator[None]:
+def ticker(label: str) -> Iterator[None]:
     """Show the elapsed time of a long step on stderr while it runs."""
     stop = threading.Event()
     started = time.perf_counter()
+    every = 1.0 if sys.stderr.isatty() else 5.0
 
     def run() -> None:
         while not stop.wait(every):
-            progress(f"\r{label}: {time.perf_counter() - started:.0f} s ...", end="")
+            progress_update(f"{label}: {time.perf_counter() - started:.0f} s ...")
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -120,7 +136,7 @@ def ticker(label: str, every: float = 1.0) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
-        progress(f"\r{label}: done in {time.perf_counter() - started:.1f} s")
+        progress_done(f"{label}: done in {time.perf_counter() - started:.1f} s")
 
 
 # -- statistics ----------------------------------------------------------------------------------
@@ -198,6 +214,7 @@ def machine_info() -> dict[str, Any]:
         "git": git.removeprefix("git version "),
         "otterwiki": importlib.metadata.version("otterwiki"),
         "sqlite": sqlite3.sqlite_version,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -222,6 +239,7 @@ class Wiki:
     commits: int
     write_s: float = 0.0
     commit_s: float = 0.0
+    gc_s: float = 0.0
 
     def incoming(self) -> dict[int, set[str]]:
         """Page index -> display paths of the pages linking to it."""
@@ -236,7 +254,7 @@ class Wiki:
         n = len(self.pages)
         picked = []
         for label, fraction in SEARCH_FRACTIONS:
-            word = min(self.doc_freq, key=lambda w: abs(self.doc_freq[w] / n - fraction))
+            word = min(self.doc_freq, key=lambda w: (abs(self.doc_freq[w] / n - fraction), w))
             picked.append((label, word))
         common, frequent = picked[0][1], picked[1][1]
         picked.append(("two words", f"{common} {frequent}"))
@@ -282,9 +300,7 @@ def _sentences(words: list[str], rng: random.Random) -> str:
     return " ".join(out)
 
 
-def render_page(
-    page: Page, pages: list[Page], rng: random.Random, body_words: list[str]
-) -> str:
+def render_page(page: Page, pages: list[Page], rng: random.Random, body_words: list[str]) -> str:
     paragraphs, pos = [], 0
     while pos < len(body_words):
         size = rng.randint(30, 70)
@@ -296,8 +312,8 @@ def render_page(
         spot = rng.randrange(len(paragraphs))
         paragraphs[spot] += f" See {link} for details."
     for spot in range(2, len(paragraphs), 3):
-        paragraphs[spot] = f"## {body_words[spot].title()} {body_words[-spot].title()}\n\n" + (
-            paragraphs[spot]
+        paragraphs[spot] = (
+            f"## {body_words[spot].title()} {body_words[-spot].title()}\n\n" + (paragraphs[spot])
         )
     frontmatter = (
         f"---\ntitle: {page.title}\ncategory: {page.category}\n"
@@ -307,21 +323,25 @@ def render_page(
 
 
 def git(repo: str, *args: str) -> str:
+    """Plain git in the repository (never an automatic gc: it would run in the background and
+    disturb the measurements)."""
     return subprocess.run(
-        ["git", "-c", "core.quotepath=off", *args], cwd=repo, check=True, capture_output=True,
-        text=True, env={**os.environ, **GIT_ENV},
+        ["git", "-c", "core.quotepath=off", "-c", "gc.auto=0", *args], cwd=repo, check=True,
+        capture_output=True, text=True, env={**os.environ, **GIT_ENV},
     ).stdout  # fmt: skip
 
 
 def generate_wiki(repo: str, n: int, commits: int, seed: int) -> Wiki:
-    """Write n pages into the working tree and commit them in `commits` batches."""
+    """Write n pages into the working tree, commit them in about `commits` batches and pack the
+    repository (as a long-lived or cloned one would be)."""
     rng = random.Random(seed)
     vocabulary = make_vocabulary(rng)
     cum_weights = list(accumulate(1 / rank for rank in range(1, len(vocabulary) + 1)))
     pages = plan_pages(n, rng, vocabulary)
-    wiki = Wiki(pages, Counter(), commits)
     batch_size = -(-n // commits)
-    for batch, start in enumerate(range(0, n, batch_size), 1):
+    starts = range(0, n, batch_size)
+    wiki = Wiki(pages, Counter(), len(starts))
+    for batch, start in enumerate(starts, 1):
         began = time.perf_counter()
         for i in range(start, min(start + batch_size, n)):
             words = rng.choices(vocabulary, cum_weights=cum_weights, k=rng.randint(200, 400))
@@ -329,14 +349,18 @@ def generate_wiki(repo: str, n: int, commits: int, seed: int) -> Wiki:
             target = Path(repo, pages[i].filename)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(render_page(pages[i], pages, rng, words), encoding="utf-8")
-            if (i + 1) % 500 == 0 or i + 1 == n:
-                progress(f"\rgenerating pages: {i + 1}/{n}", end="")
+            if (i + 1) % 1000 == 0 or i + 1 == n:
+                progress_update(f"generating pages: {i + 1}/{n} (commit {batch}/{len(starts)})")
         wiki.write_s += time.perf_counter() - began
         began = time.perf_counter()
         git(repo, "add", "-A")
-        git(repo, "commit", "-q", "-m", f"Import batch {batch}/{commits}")
+        git(repo, "commit", "-q", "-m", f"Import batch {batch}/{len(starts)}")
         wiki.commit_s += time.perf_counter() - began
-        progress(f"  (committed batch {batch}/{commits})")
+    progress_done(f"generated {n} pages in {len(starts)} commits")
+    began = time.perf_counter()
+    with ticker("git gc"):
+        git(repo, "gc", "-q")
+    wiki.gc_s = time.perf_counter() - began
     return wiki
 
 
@@ -418,11 +442,12 @@ class ApiBench:
     def measure_gets(
         self, name: str, urls: Callable[[int], str], n: int, target: float | None = None
     ) -> tuple[Result, list[Any]]:
-        """Time n GETs (after two untimed warm-up calls); returns the result and the bodies."""
+        """Time GETs of urls(2) .. urls(n + 1) after two untimed warm-up calls (urls(0), urls(1));
+        returns the result and the response bodies."""
         for i in range(2):
             self.call("GET", urls(i))
         samples, bodies = [], []
-        for i in range(n):
+        for i in range(2, n + 2):
             ms, body = self.call("GET", urls(i))
             samples.append(ms)
             bodies.append(body)
@@ -438,26 +463,29 @@ class ApiBench:
             "list first page (limit=50)", lambda _: "/api/v1/pages?limit=50", self.repeat,
             TARGETS["list"],
         )  # fmt: skip
-        self.check(bodies[0]["total"] == n_pages, f"listing total {bodies[0]['total']} != {n_pages}")
+        total = bodies[0]["total"]
+        self.check(total == n_pages, f"listing total {total} != {n_pages}")
         self.check(len(bodies[0]["pages"]) == min(50, n_pages), "first page is not 50 pages long")
         categories = Counter(p.category for p in self.wiki.pages)
-        names = sorted(categories)
-        result, bodies = self.measure_gets(
-            "list by category (limit=50)",
-            lambda i: "/api/v1/pages?" + urlencode({"category": names[i % len(names)], "limit": 50}),
-            self.repeat,
-        )
-        self.check(bodies[0]["total"] == categories[names[0]], "category total is wrong")
-        result.note = f"{len(names)} categories, ~{n_pages // len(names)} pages each"
+        cats = sorted(categories)
+
+        def by_category(i: int) -> str:
+            return "/api/v1/pages?" + urlencode({"category": cats[i % len(cats)], "limit": 50})
+
+        result, bodies = self.measure_gets("list by category (limit=50)", by_category, self.repeat)
+        for i, body in enumerate(bodies, 2):
+            self.check(body["total"] == categories[cats[i % len(cats)]], "category total wrong")
+        result.note = f"{len(cats)} categories, ~{n_pages // len(cats)} pages each"
         tags = Counter(t for p in self.wiki.pages for t in p.tags)
-        tag_names = sorted(tags)
+        names = sorted(tags)
         result, bodies = self.measure_gets(
             "list by tag (all matches)",
-            lambda i: "/api/v1/pages?" + urlencode({"tag": tag_names[i % len(tag_names)]}),
+            lambda i: "/api/v1/pages?" + urlencode({"tag": names[i % len(names)]}),
             self.repeat,
         )
-        self.check(bodies[0]["total"] == tags[tag_names[0]], "tag total is wrong")
-        self.check(len(bodies[0]["pages"]) == tags[tag_names[0]], "tag listing is incomplete")
+        for i, body in enumerate(bodies, 2):
+            expected = tags[names[i % len(names)]]
+            self.check(body["total"] == len(body["pages"]) == expected, "tag listing wrong")
         result.note = f"~{sum(tags.values()) // len(tags)} pages per tag"
         result, bodies = self.measure_gets(
             "full listing (all pages)", lambda _: "/api/v1/pages", self.slow_repeat,
@@ -490,7 +518,8 @@ class ApiBench:
         )
         for page, body in zip(pages[2:], bodies, strict=True):
             expected = sorted(self.wiki.pages[j].path for j in page.links)
-            self.check(body["links_to"] == expected, f"get {page.path}: links_to {body['links_to']}")
+            got = body["links_to"]
+            self.check(got == expected, f"get {page.path}: links_to {got} != {expected}")
             self.check(body["frontmatter"]["category"] == page.category, "frontmatter mismatch")
         pages = self.random_pages(self.repeat + 2)
         _, bodies = self.measure_gets(
@@ -606,8 +635,8 @@ def bench_cold_start(data_root: str, pages: list[Page], runs: int, seed: int) ->
         total, split = cold_start_once(data_root, page_url(rng.choice(pages)))
         samples.append(total)
         steps.append(split)
-        progress(f"\rcold start: run {i + 1}/{runs}", end="")
-    progress("")
+        progress_update(f"cold start: run {i + 1}/{runs}: {total:.0f} ms")
+    progress_done(f"cold start: {runs} runs done")
     means = [sum(s[k] for s in steps) / len(steps) for k in range(len(COLD_STEPS))]
     note = "; ".join(f"{name} {ms:.0f}" for name, ms in zip(COLD_STEPS, means, strict=True))
     return Result("cold start (Popen -> first 200 GET page)", samples, note="mean ms: " + note)
@@ -621,6 +650,8 @@ def format_report(
         "wikibot REST API benchmark",
         f"machine    {machine['cpu']}, {machine['cores']} cores, {machine['ram_gib']} GiB RAM",
         f"           {machine['os']}",
+        f"load       1/5/15-min load average {machine['load_average']} at start, "
+        f"{setup['load_after']} at end",
         f"software   Python {machine['python']}, git {machine['git']}, "
         f"Otterwiki {machine['otterwiki']}, SQLite {machine['sqlite']}",
         f"wiki       {setup['pages']} pages in {setup['commits']} commits, "
@@ -631,6 +662,7 @@ def format_report(
         "setup                                         seconds",
         f"  write markdown files                      {setup['write_s']:8.2f}",
         f"  git add + commit ({setup['commits']} commits)              {setup['commit_s']:8.2f}",
+        f"  git gc (pack the repository)              {setup['gc_s']:8.2f}",
         f"  initial index build                       {setup['index_build_s']:8.2f}",
         f"  create_app total (incl. index build)      {setup['create_app_s']:8.2f}",
         f"  index file size: {setup['index_mb']:.1f} MB; "
@@ -704,7 +736,9 @@ def run(args: argparse.Namespace, data_root: str) -> dict[str, Any]:
         "data_dir": data.root,
         "write_s": wiki.write_s,
         "commit_s": wiki.commit_s,
+        "gc_s": wiki.gc_s,
         "index_mb": index_file.stat().st_size / 1e6,
+        "load_after": [round(x, 2) for x in os.getloadavg()],
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         **build,
     }
