@@ -12,14 +12,17 @@ Generated writes land in the shared wiki under random page names; they do not co
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
 import schemathesis
 from conftest import KEYS
 
-MAX_EXAMPLES = 15  # per operation and generation mode in the fuzzing phase
-SEED = 20240611
+# per operation in the fuzzing phase; raise WIKIBOT_FUZZ_EXAMPLES (and vary WIKIBOT_FUZZ_SEED) for a
+# deeper run by hand
+MAX_EXAMPLES = int(os.environ.get("WIKIBOT_FUZZ_EXAMPLES", "60"))
+SEED = int(os.environ.get("WIKIBOT_FUZZ_SEED", "20240611"))
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",

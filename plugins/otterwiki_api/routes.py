@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RouteNotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, PathConverter, Rule
 
 from .auth import ApiKey
@@ -21,8 +23,8 @@ _ROUTES: list[tuple[str, list[str]]] = []
 
 
 class WikiPathConverter(PathConverter):
-    """Werkzeug's `path`, but also matching newlines and other characters `.` leaves out, so a
-    page path with a control character reaches the API (a JSON 422) instead of the wiki's HTML 404."""
+    """Werkzeug's `path`, but also matching newlines (which `.` leaves out), so a page path with
+    a control character reaches the API's validation (a JSON 422) instead of missing the route."""
 
     regex = "[^/](?s:.)*?"
 
@@ -60,12 +62,12 @@ def body() -> dict[str, Any]:
 
 def int_arg(name: str) -> int | None:
     value = request.args.get(name)
-    if value is None or value == "":
+    if value is None:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise Invalid(f"{name} must be an integer") from None
+    # only plain decimal digits: int() would also take "", " 5", "1_0" and non-ASCII digits
+    if not re.fullmatch(r"-?[0-9]{1,1000}", value):
+        raise Invalid(f"{name} must be an integer")
+    return int(value)
 
 
 def str_arg(name: str) -> str | None:

@@ -1,0 +1,82 @@
+"""The `wikibot` command as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import requests
+from test_concurrency import _free_port
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "wikibot", *args], capture_output=True, text=True, env=env
+    )
+
+
+def test_help():
+    out = run("--help")
+    assert out.returncode == 0 and "serve" in out.stdout and "keygen" in out.stdout
+    serve = run("serve", "--help")
+    assert all(flag in serve.stdout for flag in ("--host", "--port", "--data-dir"))
+    assert run().returncode == 2
+
+
+def test_keygen_entry_authenticates():
+    import json
+
+    from otterwiki_api.auth import hash_key
+
+    out = run("keygen", "--scope", "read", "--name", "bot")
+    key = re.search(r"key \(.*\): (\S+)", out.stdout).group(1)
+    entry = json.loads(out.stdout[out.stdout.index("{") :])
+    assert entry == {"name": "bot", "sha256": hash_key(key), "scope": "read"}
+
+
+def serve(data_dir: str, env: dict) -> tuple[subprocess.Popen, str, str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wikibot", "serve", "--port", str(port), "--data-dir", data_dir],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )
+    banner = ""
+    deadline = time.monotonic() + 60
+    while "try" not in banner and time.monotonic() < deadline:
+        banner += proc.stdout.readline()
+    key = re.search(r"API key\s+(\S+)", banner).group(1)
+    url = f"http://127.0.0.1:{port}"
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url + "/api/v1/health", timeout=1)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    return proc, key, banner
+
+
+def test_serve_prints_where_everything_is_and_keeps_its_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIKIBOT_API_KEY", "OTTERWIKI"))}
+    data = str(tmp_path / "data")
+    proc, key, banner = serve(data, env)
+    try:
+        url = re.search(r"wiki\s+(http://\S+)/", banner).group(1)
+        assert f"{url}/api/v1/" in banner and "(new, saved in" in banner
+        assert requests.get(url + "/Home", timeout=10).status_code == 200
+        auth = {"Authorization": f"Bearer {key}"}
+        assert [p["path"] for p in requests.get(url + "/api/v1/pages", headers=auth).json()["pages"]] == ["Home"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert os.path.isdir(os.path.join(data, "repository", ".git"))
+    proc, again, banner = serve(data, env)
+    proc.terminate()
+    proc.wait(timeout=20)
+    assert again == key and "(new" not in banner
+    proc, chosen, _ = serve(data, {**env, "WIKIBOT_API_KEY": "my-own-key"})
+    proc.terminate()
+    proc.wait(timeout=20)
+    assert chosen == "my-own-key"
