@@ -29,8 +29,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def keys_json() -> str:
     return json.dumps(
         [
-            {"name": s, "key": k, "scope": s, "author_name": AUTHORS[s][0],
-             "author_email": AUTHORS[s][1]}
+            {
+                "name": s,
+                "key": k,
+                "scope": s,
+                "author_name": AUTHORS[s][0],
+                "author_email": AUTHORS[s][1],
+            }
             for s, k in KEYS.items()
         ]
     )
@@ -69,8 +74,14 @@ class Api:
         self.base_url = base_url
 
     def call(
-        self, method: str, path: str, *, key: str | None = "admin", json_body: Any = None,
-        params: dict[str, Any] | None = None, data: bytes | str | None = None,
+        self,
+        method: str,
+        path: str,
+        *,
+        key: str | None = "admin",
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        data: bytes | str | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any, dict[str, str]]:
         hdrs = dict(headers or {})
@@ -84,7 +95,12 @@ class Api:
             body = resp.get_json(silent=True)
             return resp.status_code, body if body is not None else resp.data, dict(resp.headers)
         resp = requests.request(
-            method, self.base_url + url, json=json_body, params=params, data=data, headers=hdrs,
+            method,
+            self.base_url + url,
+            json=json_body,
+            params=params,
+            data=data,
+            headers=hdrs,
             timeout=60,
         )
         try:
@@ -143,13 +159,18 @@ def unique() -> str:
 
 def git(repo: str, *args: str, env: dict[str, str] | None = None) -> str:
     return subprocess.run(
-        ["git", "-c", "core.quotepath=off", *args], cwd=repo, check=True, capture_output=True,
-        text=True, env={**os.environ, **(env or {})},
+        ["git", "-c", "core.quotepath=off", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
     ).stdout
 
 
 def external_commit(repo: str, filename: str, content: str, message: str = "external") -> str:
-    """Commit a file with plain git from another process, as a `git pull` or a second Lambda would."""
+    """Commit a file with plain git from another process, as a `git pull` or another Lambda
+    instance would."""
     script = (
         "import pathlib, subprocess, sys\n"
         "repo, name, content, msg = sys.argv[1:5]\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -38,10 +39,8 @@ def test_keys_file(tmp_path):
     from otterwiki_api.settings import ApiSettings
 
     keys = tmp_path / "keys.json"
-    keys.write_text(
-        '{"keys": [{"name": "bot", "sha256": "%s", "scope": "read", "author_name": "Bot"}]}'
-        % hash_key("s3cret")
-    )
+    entry = {"name": "bot", "sha256": hash_key("s3cret"), "scope": "read", "author_name": "Bot"}
+    keys.write_text(json.dumps({"keys": [entry]}))
     ring = KeyRing(load_keys(ApiSettings.from_config({"WIKIBOT_API_KEYS_FILE": str(keys)}, "/tmp")))
     assert ring.authenticate("Bearer s3cret", "read").author[0] == "Bot"
     with pytest.raises(Forbidden):

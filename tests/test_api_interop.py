@@ -24,8 +24,11 @@ def test_web_editor_save_appears_in_api(app, client_api, unique, repo):
     word = unique.lower() + "webword"
     resp = web.post(
         f"/{path}/save",
-        data={"content": f"saved from the editor {word} and [[{unique}/Target]]",
-              "commit": "web save", "csrf_token": token},
+        data={
+            "content": f"saved from the editor {word} and [[{unique}/Target]]",
+            "commit": "web save",
+            "csrf_token": token,
+        },
     )
     assert resp.status_code in (302, 303), resp.get_data(as_text=True)[:500]
     # seen at once by list, search and links, without a restart
@@ -48,8 +51,19 @@ def test_external_git_commit_seen_by_next_request(client_api, unique, repo):
     assert client_api.get(f"/links/{unique}/Other")[1]["linked_from"] == [f"{unique}/From Git"]
     # and an external deletion
     git(repo, "rm", "-q", "--", filename)
-    git(repo, "commit", "-q", "-m", "rm", env={"GIT_AUTHOR_NAME": "Ext",
-        "GIT_AUTHOR_EMAIL": "e@x", "GIT_COMMITTER_NAME": "Ext", "GIT_COMMITTER_EMAIL": "e@x"})
+    git(
+        repo,
+        "commit",
+        "-q",
+        "-m",
+        "rm",
+        env={
+            "GIT_AUTHOR_NAME": "Ext",
+            "GIT_AUTHOR_EMAIL": "e@x",
+            "GIT_COMMITTER_NAME": "Ext",
+            "GIT_COMMITTER_EMAIL": "e@x",
+        },
+    )
     assert client_api.get(f"/pages/{unique}/From Git")[0] == 404
     assert client_api.get("/search", params={"q": word})[1]["total"] == 0
 
@@ -58,12 +72,18 @@ def test_rename_rewrites_backlinks_in_one_commit(api, unique, repo):
     old, new = f"{unique}/Old Name", f"{unique}/Moved/New Name"
     rev = api.put(f"/pages/{old}", {"content": f"self link [[{old}]]"})[1]["revision"]
     del rev
-    api.put(f"/pages/{unique}/Linker", {
-        "content": f"see [[{old}]], [[Shown Text|{old}]], [[{old.lower()}#sec]] "
-                   f"and [[/{old}]] but `[[{old}]]` in code stays and [[{unique}/Elsewhere]]"})
+    api.put(
+        f"/pages/{unique}/Linker",
+        {
+            "content": f"see [[{old}]], [[Shown Text|{old}]], [[{old.lower()}#sec]] "
+            f"and [[/{old}]] but `[[{old}]]` in code stays and [[{unique}/Elsewhere]]"
+        },
+    )
     api.put(f"/pages/{unique}/Unrelated", {"content": "no links here"})
-    api.post(f"/pages/{old}/attachments", {"filename": "f.txt",
-                                            "content": base64.b64encode(b"data").decode()})
+    api.post(
+        f"/pages/{old}/attachments",
+        {"filename": "f.txt", "content": base64.b64encode(b"data").decode()},
+    )
     before = git(repo, "rev-parse", "HEAD").strip()
     status, body, _ = api.post(f"/pages/{old}/rename", {"new_path": new})
     assert status == 200, body
@@ -88,7 +108,9 @@ def test_rename_rewrites_backlinks_in_one_commit(api, unique, repo):
 
 def test_attachments_round_trip(api, unique, repo):
     page = f"{unique}/With Files"
-    assert api.post(f"/pages/{page}/attachments", {"filename": "a.png", "content": "AA=="})[0] == 404
+    assert (
+        api.post(f"/pages/{page}/attachments", {"filename": "a.png", "content": "AA=="})[0] == 404
+    )
     api.put(f"/pages/{page}", {"content": "page"})
     payload = bytes(range(256)) * 4
     status, body, _ = api.post(
@@ -96,8 +118,13 @@ def test_attachments_round_trip(api, unique, repo):
         {"filename": "data.bin", "content": base64.b64encode(payload).decode()},
     )
     assert status == 201
-    assert body == {"filename": "data.bin", "path": page, "size": 1024,
-                    "mime_type": "application/octet-stream", "created": True}
+    assert body == {
+        "filename": "data.bin",
+        "path": page,
+        "size": 1024,
+        "mime_type": "application/octet-stream",
+        "created": True,
+    }
     api.post(f"/pages/{page}/attachments", {"filename": "note.txt", "content": "aGk="})
     status, listing, _ = api.get(f"/pages/{page}/attachments")
     assert status == 200 and listing["total"] == 2 and listing["path"] == page
@@ -118,7 +145,9 @@ def test_attachments_round_trip(api, unique, repo):
 def test_attachment_visible_in_web_ui(app, api, unique):
     page = f"{unique}/Pic"
     api.put(f"/pages/{page}", {"content": "x"})
-    api.post(f"/pages/{page}/attachments", {"filename": "hello.txt",
-                                             "content": base64.b64encode(b"hello web").decode()})
+    api.post(
+        f"/pages/{page}/attachments",
+        {"filename": "hello.txt", "content": base64.b64encode(b"hello web").decode()},
+    )
     resp = app.test_client().get(f"/{page}/a/hello.txt")
     assert resp.status_code == 200 and resp.data == b"hello web"

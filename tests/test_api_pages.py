@@ -12,7 +12,9 @@ def test_health_needs_no_key(api):
 
 def test_create_read_update_delete(api, unique, repo):
     path = f"{unique}-page"
-    content = "---\ntitle: My Title\ncategory: Notes\ntags: [alpha, Beta]\n---\n# Hello\nSome words.\n"
+    content = (
+        "---\ntitle: My Title\ncategory: Notes\ntags: [alpha, Beta]\n---\n# Hello\nSome words.\n"
+    )
     status, created, _ = api.put(f"/pages/{path}", {"content": content})
     assert status == 201
     assert created["created"] is True
@@ -23,7 +25,11 @@ def test_create_read_update_delete(api, unique, repo):
     status, page, _ = api.get(f"/pages/{path}")
     assert status == 200
     assert page["content"] == content
-    assert page["frontmatter"] == {"title": "My Title", "category": "Notes", "tags": ["alpha", "Beta"]}
+    assert page["frontmatter"] == {
+        "title": "My Title",
+        "category": "Notes",
+        "tags": ["alpha", "Beta"],
+    }
     assert page["revision"] == created["revision"]
     assert page["last_commit"]["revision"] == created["revision"]
     assert page["last_commit"]["author"] == AUTHORS["admin"][0]
@@ -164,7 +170,10 @@ def test_search_ranked_with_snippets(api, unique):
     status, body, _ = api.get("/search", params={"q": word})
     assert status == 200
     assert body["query"] == word and body["total"] == 2
-    assert [r["path"] for r in body["results"]] == [f"{unique}-{word.capitalize()}", f"{unique}-Once"]
+    assert [r["path"] for r in body["results"]] == [
+        f"{unique}-{word.capitalize()}",
+        f"{unique}-Once",
+    ]
     assert body["results"][0]["score"] > body["results"][1]["score"]
     assert word in body["results"][1]["snippet"]
     status, body, _ = api.get("/search", params={"q": "  "})
@@ -199,6 +208,7 @@ def test_unicode_spaces_and_nested_paths(api, unique):
     assert body["path"] == f"{unique}/Ünïcode Päge_With_Underscore"
     assert api.get(f"/pages/{path.lower()}")[1]["content"] == "grüße"
     found = api.get("/search", params={"q": "grusse"})[1]["results"]
-    assert any(r["path"] == body["path"] for r in found) or api.get(
-        "/search", params={"q": "grüße"}
-    )[1]["total"] >= 1
+    assert (
+        any(r["path"] == body["path"] for r in found)
+        or api.get("/search", params={"q": "grüße"})[1]["total"] >= 1
+    )

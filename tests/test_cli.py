@@ -41,7 +41,10 @@ def serve(data_dir: str, env: dict) -> tuple[subprocess.Popen, str, str]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "wikibot", "serve", "--port", str(port), "--data-dir", data_dir],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     banner = ""
     deadline = time.monotonic() + 60
@@ -59,7 +62,9 @@ def serve(data_dir: str, env: dict) -> tuple[subprocess.Popen, str, str]:
 
 
 def test_serve_prints_where_everything_is_and_keeps_its_key(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WIKIBOT_API_KEY", "OTTERWIKI"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("WIKIBOT_API_KEY", "OTTERWIKI"))
+    }
     data = str(tmp_path / "data")
     proc, key, banner = serve(data, env)
     try:
@@ -67,7 +72,9 @@ def test_serve_prints_where_everything_is_and_keeps_its_key(tmp_path):
         assert f"{url}/api/v1/" in banner and "(new, saved in" in banner
         assert requests.get(url + "/Home", timeout=10).status_code == 200
         auth = {"Authorization": f"Bearer {key}"}
-        assert [p["path"] for p in requests.get(url + "/api/v1/pages", headers=auth).json()["pages"]] == ["Home"]
+        assert [
+            p["path"] for p in requests.get(url + "/api/v1/pages", headers=auth).json()["pages"]
+        ] == ["Home"]
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -34,9 +34,19 @@ def servers(tmp_path_factory):
         port = _free_port()
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "wikibot", "serve", "--port", str(port),
-                 "--data-dir", str(data)],
-                env=env, stdout=subprocess.DEVNULL, stderr=open(data / f"server-{port}.log", "w"),
+                [
+                    sys.executable,
+                    "-m",
+                    "wikibot",
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--data-dir",
+                    str(data),
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=open(data / f"server-{port}.log", "w"),
             )
         )
         urls.append(f"http://127.0.0.1:{port}")
@@ -65,7 +75,9 @@ def _wait(url: str) -> None:
 
 def _put(url: str, path: str, body: dict) -> requests.Response:
     return requests.put(
-        f"{url}/api/v1/pages/{path}", json=body, headers={"Authorization": f"Bearer {KEY}"},
+        f"{url}/api/v1/pages/{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {KEY}"},
         timeout=120,
     )
 
@@ -76,7 +88,9 @@ def test_many_processes_write_different_pages(servers):
     jobs = [(urls[i % len(urls)], f"parallel/page-{i}") for i in range(40)]
     with ThreadPoolExecutor(max_workers=12) as pool:
         results = list(pool.map(lambda j: _put(j[0], j[1], {"content": f"body {j[1]}"}), jobs))
-    assert [r.status_code for r in results] == [201] * 40, [r.text for r in results if r.status_code != 201]
+    assert [r.status_code for r in results] == [201] * 40, [
+        r.text for r in results if r.status_code != 201
+    ]
     assert int(git(repo, "rev-list", "--count", "HEAD")) == before + 40
     assert git(repo, "status", "--porcelain") == ""
     fsck = subprocess.run(["git", "fsck", "--strict"], cwd=repo, capture_output=True, text=True)
@@ -84,8 +98,10 @@ def test_many_processes_write_different_pages(servers):
     # every process sees every page, whichever wrote it
     for url in urls:
         listing = requests.get(
-            f"{url}/api/v1/pages", params={"prefix": "parallel/"},
-            headers={"Authorization": f"Bearer {KEY}"}, timeout=30,
+            f"{url}/api/v1/pages",
+            params={"prefix": "parallel/"},
+            headers={"Authorization": f"Bearer {KEY}"},
+            timeout=30,
         ).json()
         assert listing["total"] == 40
 
@@ -96,14 +112,18 @@ def test_same_revision_from_many_processes_one_wins(servers):
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(
             pool.map(
-                lambda i: _put(urls[i % len(urls)], "contended", {"content": f"v{i}", "revision": rev}),
+                lambda i: _put(
+                    urls[i % len(urls)], "contended", {"content": f"v{i}", "revision": rev}
+                ),
                 range(8),
             )
         )
     codes = sorted(r.status_code for r in results)
     assert codes == [200] + [409] * 7, [r.text for r in results]
     winner = next(r.json() for r in results if r.status_code == 200)
-    assert all(r.json()["current_revision"] == winner["revision"] for r in results if r.status_code == 409)
+    assert all(
+        r.json()["current_revision"] == winner["revision"] for r in results if r.status_code == 409
+    )
     assert git(repo, "status", "--porcelain") == ""
 
 
@@ -126,12 +146,15 @@ def test_web_ui_and_api_write_concurrently(servers):
         resp = session.post(
             f"{url}/mixed/web-{i}/save",
             data={"content": f"web {i}", "commit": f"web {i}", "csrf_token": token},
-            allow_redirects=False, timeout=120,
+            allow_redirects=False,
+            timeout=120,
         )
         return resp.status_code
 
     def api_save(i: int) -> int:
-        return _put(urls[(i + 1) % len(urls)], f"mixed/api-{i}", {"content": f"api {i}"}).status_code
+        return _put(
+            urls[(i + 1) % len(urls)], f"mixed/api-{i}", {"content": f"api {i}"}
+        ).status_code
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         web = [pool.submit(web_save, i) for i in range(10)]
@@ -143,8 +166,10 @@ def test_web_ui_and_api_write_concurrently(servers):
     assert int(git(repo, "rev-list", "--count", "HEAD")) == before + 20
     assert git(repo, "status", "--porcelain") == ""
     listing = requests.get(
-        f"{urls[2]}/api/v1/pages", params={"prefix": "mixed/"},
-        headers={"Authorization": f"Bearer {KEY}"}, timeout=30,
+        f"{urls[2]}/api/v1/pages",
+        params={"prefix": "mixed/"},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=30,
     ).json()
     assert listing["total"] == 20
 
@@ -155,10 +180,14 @@ def test_file_lock_excludes_other_processes(tmp_path):
 
     path = str(tmp_path / "x.lock")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from otterwiki_api.repolock import FileLock\n"
-         f"l = FileLock({path!r}); l.acquire(); print('held', flush=True); time.sleep(3)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from otterwiki_api.repolock import FileLock\n"
+            f"l = FileLock({path!r}); l.acquire(); print('held', flush=True); time.sleep(3)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "held"
     lock = FileLock(path, timeout=0.3)

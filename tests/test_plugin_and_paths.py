@@ -9,16 +9,16 @@ import pytest
 
 
 def test_each_plugin_registered_once_however_loaded(app):
-    from otterwiki.plugins import plugin_manager
-
     import otterwiki_api
     import otterwiki_mcp
     import otterwiki_search
+    from otterwiki.plugins import plugin_manager
 
     for module in (otterwiki_api, otterwiki_mcp, otterwiki_search):
         assert plugin_manager.get_plugin(module.PLUGIN_NAME) is module.plugin
     setups = [
-        impl for impl in plugin_manager.hook.setup.get_hookimpls()
+        impl
+        for impl in plugin_manager.hook.setup.get_hookimpls()
         if impl.plugin is otterwiki_api.plugin
     ]
     assert len(setups) == 1
@@ -42,8 +42,17 @@ def test_registration_in_a_fresh_process(order):
 
 
 PATHS = [
-    "Home", "Test-Page", "folder/Sub Page", "Ünïcode Päge", "snake_case_name", "a/b/c/Deep",
-    "MiXeD/CaSe", "straße", "it's", "Trailing/", "x.md",
+    "Home",
+    "Test-Page",
+    "folder/Sub Page",
+    "Ünïcode Päge",
+    "snake_case_name",
+    "a/b/c/Deep",
+    "MiXeD/CaSe",
+    "straße",
+    "it's",
+    "Trailing/",
+    "x.md",
 ]
 
 

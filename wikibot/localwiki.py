@@ -35,7 +35,7 @@ class DataDir:
 
 
 def prepare(root: str, extra_settings: dict[str, Any] | None = None) -> DataDir:
-    """Create (or reuse) the data folder; idempotent, keeps an existing secret key and repository."""
+    """Create (or reuse) the data folder; keeps an existing secret key and repository."""
     data = DataDir(os.path.abspath(root))
     os.makedirs(data.repository, exist_ok=True)
     if not os.path.isdir(os.path.join(data.repository, ".git")):
@@ -55,7 +55,7 @@ def prepare(root: str, extra_settings: dict[str, Any] | None = None) -> DataDir:
 
 
 def api_key(data: DataDir) -> tuple[str, bool]:
-    """(key, generated): WIKIBOT_API_KEY if set, else the one stored in the data folder, else new."""
+    """(key, generated): WIKIBOT_API_KEY, else the one saved in the data folder, else a new one."""
     if os.environ.get("WIKIBOT_API_KEY"):
         return os.environ["WIKIBOT_API_KEY"], False
     stored = _read(data.api_key_file)
