@@ -29,6 +29,7 @@ configured at import, so this process builds exactly one app.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.metadata
 import json
 import logging
@@ -202,6 +203,23 @@ def _proc_field(path: str, name: str) -> str | None:
     return None
 
 
+def code_revision() -> str:
+    """The project's commit, marked when the plugin code differs from it."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+            text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "plugins", "wikibot"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head} + uncommitted changes in plugins/ or wikibot/" if dirty else head
+
+
 def machine_info() -> dict[str, Any]:
     mem_kib = _proc_field("/proc/meminfo", "MemTotal")
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
@@ -215,6 +233,7 @@ def machine_info() -> dict[str, Any]:
         "otterwiki": importlib.metadata.version("otterwiki"),
         "sqlite": sqlite3.sqlite_version,
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "wikibot_revision": code_revision(),
     }
 
 
@@ -235,30 +254,38 @@ class Page:
 @dataclass
 class Wiki:
     pages: list[Page]
+    vocabulary: list[str]
     doc_freq: Counter[str]  # vocabulary word -> number of pages whose body contains it
     commits: int
     write_s: float = 0.0
     commit_s: float = 0.0
     gc_s: float = 0.0
 
-    def incoming(self) -> dict[int, set[str]]:
-        """Page index -> display paths of the pages linking to it."""
-        found: dict[int, set[str]] = {}
+    def incoming(self) -> dict[str, set[str]]:
+        """Display path -> display paths of the pages linking to it."""
+        found: dict[str, set[str]] = {}
         for page in self.pages:
             for target in page.links:
-                found.setdefault(target, set()).add(page.path)
+                found.setdefault(self.pages[target].path, set()).add(page.path)
         return found
 
     def search_words(self) -> list[tuple[str, str]]:
-        """(label, query) pairs: single words of several frequencies, two words, a prefix."""
+        """(label, query) pairs: single words of several frequencies, two words, a prefix.
+
+        The API treats the last word of a query as a prefix, so the single words are ones that
+        start no other vocabulary word: their hits are the pages containing exactly that word.
+        """
+        ordered = sorted(self.vocabulary)
+        prefixes = {a for a, b in zip(ordered, ordered[1:], strict=False) if b.startswith(a)}
+        candidates = sorted(w for w in self.doc_freq if w not in prefixes)
         n = len(self.pages)
         picked = []
         for label, fraction in SEARCH_FRACTIONS:
-            word = min(self.doc_freq, key=lambda w: (abs(self.doc_freq[w] / n - fraction), w))
+            word = min(candidates, key=lambda w: abs(self.doc_freq[w] / n - fraction))
             picked.append((label, word))
         common, frequent = picked[0][1], picked[1][1]
         picked.append(("two words", f"{common} {frequent}"))
-        picked.append(("prefix", frequent[:3]))
+        picked.append(("3-letter prefix", frequent[:3]))
         return picked
 
 
@@ -313,7 +340,7 @@ def render_page(page: Page, pages: list[Page], rng: random.Random, body_words: l
         paragraphs[spot] += f" See {link} for details."
     for spot in range(2, len(paragraphs), 3):
         paragraphs[spot] = (
-            f"## {body_words[spot].title()} {body_words[-spot].title()}\n\n" + (paragraphs[spot])
+            f"## {body_words[spot].title()} {body_words[-spot].title()}\n\n" + paragraphs[spot]
         )
     frontmatter = (
         f"---\ntitle: {page.title}\ncategory: {page.category}\n"
@@ -340,7 +367,7 @@ def generate_wiki(repo: str, n: int, commits: int, seed: int) -> Wiki:
     pages = plan_pages(n, rng, vocabulary)
     batch_size = -(-n // commits)
     starts = range(0, n, batch_size)
-    wiki = Wiki(pages, Counter(), len(starts))
+    wiki = Wiki(pages, vocabulary, Counter(), len(starts))
     for batch, start in enumerate(starts, 1):
         began = time.perf_counter()
         for i in range(start, min(start + batch_size, n)):
@@ -440,99 +467,127 @@ class ApiBench:
             self.problems.append(problem)
 
     def measure_gets(
-        self, name: str, urls: Callable[[int], str], n: int, target: float | None = None
-    ) -> tuple[Result, list[Any]]:
-        """Time GETs of urls(2) .. urls(n + 1) after two untimed warm-up calls (urls(0), urls(1));
-        returns the result and the response bodies."""
+        self,
+        name: str,
+        urls: Callable[[int], str],
+        n: int,
+        target: float | None = None,
+        check: Callable[[int, Any], None] | None = None,
+    ) -> tuple[Result, Any]:
+        """Time GETs of urls(2) .. urls(n + 1) after two untimed warm-up calls (urls(0), urls(1)).
+
+        `check(i, body)` sees every timed response (outside the timing); bodies are not kept, so
+        large listings do not pile up and slow the garbage collector. Returns the result and the
+        first timed response's body."""
         for i in range(2):
             self.call("GET", urls(i))
-        samples, bodies = [], []
+        gc.collect()
+        samples, first = [], None
         for i in range(2, n + 2):
             ms, body = self.call("GET", urls(i))
             samples.append(ms)
-            bodies.append(body)
-        return self.record(Result(name, samples, target)), bodies
+            if check is not None:
+                check(i, body)
+            first = body if first is None else first
+        return self.record(Result(name, samples, target)), first
 
     def random_pages(self, n: int) -> list[Page]:
-        return self.rng.sample(self.wiki.pages, min(n, len(self.wiki.pages)))
+        """n random pages, all different when the wiki has that many."""
+        pages = self.wiki.pages
+        return self.rng.sample(pages, n) if n <= len(pages) else self.rng.choices(pages, k=n)
 
     # Each bench_* method adds one or more results.
     def bench_listing(self) -> None:
         n_pages = len(self.wiki.pages)
-        _, bodies = self.measure_gets(
+
+        def check_first_page(_: int, body: Any) -> None:
+            self.check(body["total"] == n_pages, f"listing total {body['total']} != {n_pages}")
+            self.check(len(body["pages"]) == min(50, n_pages), "first page is not 50 pages long")
+
+        self.measure_gets(
             "list first page (limit=50)", lambda _: "/api/v1/pages?limit=50", self.repeat,
-            TARGETS["list"],
+            TARGETS["list"], check_first_page,
         )  # fmt: skip
-        total = bodies[0]["total"]
-        self.check(total == n_pages, f"listing total {total} != {n_pages}")
-        self.check(len(bodies[0]["pages"]) == min(50, n_pages), "first page is not 50 pages long")
         categories = Counter(p.category for p in self.wiki.pages)
         cats = sorted(categories)
 
         def by_category(i: int) -> str:
             return "/api/v1/pages?" + urlencode({"category": cats[i % len(cats)], "limit": 50})
 
-        result, bodies = self.measure_gets("list by category (limit=50)", by_category, self.repeat)
-        for i, body in enumerate(bodies, 2):
+        def check_category(i: int, body: Any) -> None:
             self.check(body["total"] == categories[cats[i % len(cats)]], "category total wrong")
+
+        result, _ = self.measure_gets(
+            "list by category (limit=50)", by_category, self.repeat, check=check_category
+        )
         result.note = f"{len(cats)} categories, ~{n_pages // len(cats)} pages each"
         tags = Counter(t for p in self.wiki.pages for t in p.tags)
         names = sorted(tags)
-        result, bodies = self.measure_gets(
+
+        def check_tag(i: int, body: Any) -> None:
+            expected = tags[names[i % len(names)]]
+            self.check(body["total"] == len(body["pages"]) == expected, "tag listing wrong")
+
+        result, _ = self.measure_gets(
             "list by tag (all matches)",
             lambda i: "/api/v1/pages?" + urlencode({"tag": names[i % len(names)]}),
             self.repeat,
+            check=check_tag,
         )
-        for i, body in enumerate(bodies, 2):
-            expected = tags[names[i % len(names)]]
-            self.check(body["total"] == len(body["pages"]) == expected, "tag listing wrong")
         result.note = f"~{sum(tags.values()) // len(tags)} pages per tag"
-        result, bodies = self.measure_gets(
+        result, body = self.measure_gets(
             "full listing (all pages)", lambda _: "/api/v1/pages", self.slow_repeat,
             TARGETS["full"],
         )  # fmt: skip
-        self.check(len(bodies[0]["pages"]) == n_pages, "full listing is incomplete")
-        result.note = f"{n_pages} pages, {len(json.dumps(bodies[0])) // 1024} KiB JSON"
+        self.check(len(body["pages"]) == n_pages, "full listing is incomplete")
+        result.note = f"{n_pages} pages, {len(json.dumps(body)) // 1024} KiB JSON"
 
     def bench_search(self) -> None:
         all_samples: list[float] = []
         for label, query in self.wiki.search_words():
-            result, bodies = self.measure_gets(
+            result, body = self.measure_gets(
                 f"search {label} '{query}'",
                 lambda _, q=query: "/api/v1/search?" + urlencode({"q": q}),
                 self.repeat,
                 TARGETS["search"],
             )
-            share = bodies[0]["total"] / len(self.wiki.pages)
-            result.note = f"{bodies[0]['total']} hits ({share:.1%})"
-            self.check(bodies[0]["total"] > 0, f"search {query!r} found nothing")
+            result.note = f"{body['total']} hits ({body['total'] / len(self.wiki.pages):.1%})"
+            self.check(body["total"] > 0, f"search {query!r} found nothing")
             all_samples += result.samples
         self.record(Result("search (all queries above)", all_samples, TARGETS["search"]))
 
     def bench_get_and_links(self) -> None:
-        incoming = self.wiki.incoming()
-        index_of = {id(p): i for i, p in enumerate(self.wiki.pages)}
         pages = self.random_pages(self.repeat + 2)
-        _, bodies = self.measure_gets(
-            "get page (random pages)", lambda i: page_url(pages[i]), self.repeat, TARGETS["get"]
-        )
-        for page, body in zip(pages[2:], bodies, strict=True):
+
+        def check_get(i: int, body: Any) -> None:
+            page = pages[i]
             expected = sorted(self.wiki.pages[j].path for j in page.links)
             got = body["links_to"]
             self.check(got == expected, f"get {page.path}: links_to {got} != {expected}")
             self.check(body["frontmatter"]["category"] == page.category, "frontmatter mismatch")
-        pages = self.random_pages(self.repeat + 2)
-        _, bodies = self.measure_gets(
-            "links (random pages)",
-            lambda i: "/api/v1/links/" + quote(pages[i].path),
-            self.repeat,
-        )
-        for page, body in zip(pages[2:], bodies, strict=True):
-            expected = sorted(incoming.get(index_of[id(page)], set()))
+
+        self.measure_gets(
+            "get page (random pages)", lambda i: page_url(pages[i]), self.repeat, TARGETS["get"],
+            check_get,
+        )  # fmt: skip
+        incoming = self.wiki.incoming()
+        link_pages = self.random_pages(self.repeat + 2)
+
+        def check_links(i: int, body: Any) -> None:
+            page = link_pages[i]
+            expected = sorted(incoming.get(page.path, set()))
             got = sorted(body["linked_from"])
             self.check(got == expected, f"links {page.path}: linked_from {got} != {expected}")
 
+        self.measure_gets(
+            "links (random pages)",
+            lambda i: "/api/v1/links/" + quote(link_pages[i].path),
+            self.repeat,
+            check=check_links,
+        )
+
     def bench_put(self) -> None:
+        gc.collect()
         samples = []
         for i, page in enumerate(self.random_pages(self.repeat)):
             _, current = self.call("GET", page_url(page))
@@ -554,9 +609,12 @@ class ApiBench:
 
     def bench_catch_up(self) -> None:
         url = "/api/v1/pages?limit=1"
-        baseline, _ = self.measure_gets("baseline GET /pages?limit=1 (no change)", lambda _: url,
-                                        self.repeat)  # fmt: skip
-        for files, target in ((1, TARGETS["catchup"]), (100, None)):
+        baseline, _ = self.measure_gets(
+            "baseline GET /pages?limit=1 (no change)", lambda _: url, self.repeat
+        )
+        many = min(100, len(self.wiki.pages))
+        for files, target in ((1, TARGETS["catchup"]), (many, None)):
+            gc.collect()
             samples = []
             for i in range(self.slow_repeat):
                 changed = self.random_pages(files)
@@ -654,6 +712,7 @@ def format_report(
         f"{setup['load_after']} at end",
         f"software   Python {machine['python']}, git {machine['git']}, "
         f"Otterwiki {machine['otterwiki']}, SQLite {machine['sqlite']}",
+        f"code       wikibot {machine['wikibot_revision']}",
         f"wiki       {setup['pages']} pages in {setup['commits']} commits, "
         f"{setup['bytes'] / 1e6:.1f} MB of markdown, data dir {setup['data_dir']}",
         "method     per-request times through Flask's test client (in-process WSGI, no HTTP);",

@@ -27,7 +27,8 @@ def _free_port() -> int:
 def servers(tmp_path_factory):
     """Four `wikibot serve` processes sharing one data folder."""
     data = tmp_path_factory.mktemp("shared")
-    env = {**os.environ, "WIKIBOT_API_KEY": KEY}
+    # these processes test the REST API's writes; semantic search would only add model loading
+    env = {**os.environ, "WIKIBOT_API_KEY": KEY, "WIKIBOT_SEARCH_EMBEDDER": "none"}
     env.pop("WIKIBOT_API_KEYS", None)
     procs, urls = [], []
     for _ in range(4):

@@ -59,3 +59,10 @@ class Busy(WikiError):
 
     status = 503
     code = "busy"
+
+
+class Unavailable(WikiError):
+    """A capability is not available here (e.g. semantic search without an embedder)."""
+
+    status = 503
+    code = "unavailable"

@@ -136,22 +136,45 @@ def _q(name: str, schema: Schema, description: str, required: bool = False) -> d
     }
 
 
+# What pagepaths.validate_page_path accepts: no control characters, none of . ? # ! $ | \ (but an
+# optional trailing `.md`), not starting with `/`, `\` or `-`; surrounding whitespace is ignored.
+# It also refuses a drive (`C:`) and paths over 512 characters or with a segment over 200 bytes.
+_NOT_IN_PATH = r"\\?|$.!#\x00-\x1f\x7f-\x9f"
+PAGE_PATH: Schema = {
+    "type": "string",
+    "pattern": rf"^\s*[^\s/\-{_NOT_IN_PATH}][^{_NOT_IN_PATH}]*(\.[mM][dD])?$",
+    "description": "page path, e.g. `Projects/Plan` (case-insensitive unless RETAIN_PAGE_NAME_CASE)",
+}
+# What pagepaths.validate_attachment_name accepts (at most 200 bytes, not ending in `.md`): one
+# plain name, no control characters, no surrounding whitespace, no trailing dot.
+_NOT_IN_NAME = r"/\\\x00-\x1f\x7f-\x9f"
+ATTACHMENT_NAME: Schema = {
+    "type": "string",
+    "pattern": rf"^[^\s{_NOT_IN_NAME}]([^{_NOT_IN_NAME}]*[^\s.{_NOT_IN_NAME}])?$",
+    "description": "attachment file name, e.g. `diagram.png`",
+}
 PATH_PARAM = {
     "name": "path",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "minLength": 1},
-    "description": "page path, e.g. `Projects/Plan` (case-insensitive unless RETAIN_PAGE_NAME_CASE)",
+    "schema": PAGE_PATH,
+    "description": PAGE_PATH["description"],
 }
 FILENAME_PARAM = {
     "name": "filename",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "minLength": 1},
-    "description": "attachment file name",
+    "schema": ATTACHMENT_NAME,
+    "description": ATTACHMENT_NAME["description"],
 }
 LIMIT_PARAM = _q("limit", LIMIT, "maximum number of entries")
-COMMIT_MESSAGE = {"commit_message": NULLABLE_STR}
+COMMIT_MESSAGE = {
+    "commit_message": {
+        "type": ["string", "null"],
+        "pattern": "^[^\\x00]*$",
+        "description": "null or empty for the default message; no NUL characters",
+    }
+}
 WRITE_ERRORS = ["404", "409", "413", "422", "503"]
 
 
@@ -186,7 +209,8 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     _q("updated_since", STR, "ISO 8601 date or date-time; 422 if invalid"),
                     LIMIT_PARAM,
                     _q("cursor", STR, "`next_cursor` from the previous page of results"),
-                    _q("offset", {"type": "integer", "minimum": 0}, "entries to skip"),
+                    _q("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+                       "entries to skip (not together with `cursor`)"),
                 ],
             )
         },
@@ -244,7 +268,7 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 WRITE_ERRORS,
                 params=page_params,
-                body=_obj(["new_path"], new_path={"type": "string", "minLength": 1},
+                body=_obj(["new_path"], new_path=PAGE_PATH,
                           **COMMIT_MESSAGE),
             )
         },
@@ -348,7 +372,7 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                              size=INT, mime_type=STR), "created"),
                 WRITE_ERRORS,
                 params=page_params,
-                body=_obj(["filename", "content"], filename={"type": "string", "minLength": 1},
+                body=_obj(["filename", "content"], filename=ATTACHMENT_NAME,
                           content={"type": "string", "contentEncoding": "base64"},
                           **COMMIT_MESSAGE),
                 extra_ok=("200", _obj(["filename", "path", "size", "mime_type"], filename=STR,

@@ -23,19 +23,21 @@ class FileLock:
         self._fd: int | None = None
 
     @contextmanager
-    def hold(self) -> Iterator[None]:
-        self.acquire()
+    def hold(self, timeout: float | None = None) -> Iterator[None]:
+        self.acquire(timeout)
         try:
             yield
         finally:
             self.release()
 
-    def acquire(self) -> None:
-        if not self._thread_lock.acquire(timeout=self.timeout):
+    def acquire(self, timeout: float | None = None) -> None:
+        """Wait up to `timeout` seconds (the lock's default if None), then raise Busy."""
+        timeout = self.timeout if timeout is None else timeout
+        if not self._thread_lock.acquire(timeout=timeout):
             raise Busy("another write is in progress; retry shortly")
         if self._depth == 0:
             try:
-                self._fd = self._lock_file()
+                self._fd = self._lock_file(timeout)
             except BaseException:
                 self._thread_lock.release()
                 raise
@@ -49,10 +51,10 @@ class FileLock:
             self._fd = None
         self._thread_lock.release()
 
-    def _lock_file(self) -> int:
+    def _lock_file(self, timeout: float) -> int:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o664)
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + timeout
         delay = 0.002
         while True:
             try:

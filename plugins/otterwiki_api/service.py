@@ -33,6 +33,7 @@ from .wikilinks import extract_links, rewrite_links
 
 Author = tuple[str, str]
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**31 - 1  # SQLite takes 64-bit integers only; larger offsets mean nothing anyway
 
 
 class ChangeListener(Protocol):
@@ -79,6 +80,8 @@ def _custom_message(message: object) -> str | None:
         return None
     if not isinstance(message, str):
         raise Invalid("commit_message must be a string")
+    if "\x00" in message:  # git refuses it ("a NUL byte in commit log message not allowed")
+        raise Invalid("commit_message must not contain NUL characters")
     return message
 
 
@@ -158,10 +161,18 @@ class WikiService:
                 raise NotFound(f"page not found: {filename[:-3]}") from None
             return blob.decode("utf-8", "replace")
 
+    def _make_parent(self, target: str) -> None:
+        """Create the folders above `target`; a file in the way (an attachment) is a conflict."""
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            folder = os.path.relpath(os.path.dirname(target), self.root)
+            raise Conflict(f"{folder} is a file (an attachment?), not a folder") from None
+
     def _write_file(self, relative: str, data: bytes) -> None:
         """Write via a temporary file and rename, so a reader never sees half a page."""
         target = self._abspath(relative)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
+        self._make_parent(target)
         tmp = os.path.join(
             os.path.dirname(target), f".{os.path.basename(target)}.{os.getpid()}.tmp"
         )
@@ -275,9 +286,9 @@ class WikiService:
         """Pages in path order. Without `limit` every matching page is returned."""
         limit = _limit(limit, None)
         if offset is not None and (
-            isinstance(offset, bool) or not isinstance(offset, int) or offset < 0
+            isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET
         ):
-            raise Invalid("offset must be a non-negative integer")
+            raise Invalid(f"offset must be an integer from 0 to {MAX_OFFSET}")
         if cursor is not None and offset:
             raise Invalid("use either cursor or offset, not both")
         retain = self.rules().retain_case
@@ -298,6 +309,8 @@ class WikiService:
             limit=limit,
             offset=offset or 0,
         )
+        if limit is None and offset:  # the index applies the offset only together with a limit
+            rows = rows[offset:]
         next_cursor = None
         if limit is not None and len(rows) == limit:
             next_cursor = encode_cursor(rows[-1].filename)
@@ -490,7 +503,7 @@ class WikiService:
 
             def move() -> None:
                 target = self._abspath(new_filename)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
+                self._make_parent(target)
                 os.rename(self._abspath(filename), target)
                 if moving_dir:
                     os.rename(self._abspath(old_dir), self._abspath(new_dir))

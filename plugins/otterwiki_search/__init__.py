@@ -1,20 +1,19 @@
-"""wikibot search plugin for Otterwiki (placeholder until its issue lands).
+"""wikibot semantic search plugin for Otterwiki: markdown-aware chunks, Bedrock or local
+embeddings, and a FAISS index on disk that follows git history.
 
-Registers itself once with Otterwiki's plugin manager, like every wikibot plugin.
+Importing the package registers the plugin with Otterwiki's plugin manager exactly once, however
+it is loaded (explicit import, the `otterwiki` entry point, or both).
 """
 
-from otterwiki.plugins import hookimpl, plugin_manager
+from otterwiki.plugins import plugin_manager
+
+from .plugin import SearchPlugin
 
 PLUGIN_NAME = "wikibot.otterwiki_search"
 
-
-class _Plugin:
-    @hookimpl
-    def info(self) -> tuple[str, str, str]:
-        return ("wikibot search", "not yet available", "wikibot")
-
-
 plugin = plugin_manager.get_plugin(PLUGIN_NAME)
 if plugin is None:
-    plugin = _Plugin()
+    plugin = SearchPlugin()
     plugin_manager.register(plugin, name=PLUGIN_NAME)
+
+__all__ = ["plugin", "PLUGIN_NAME"]

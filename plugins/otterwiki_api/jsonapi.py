@@ -1,0 +1,86 @@
+"""What every wikibot JSON blueprint under /api/v1 shares: bearer-key auth with scopes, a body
+size limit, JSON errors, and request parsing that turns bad input into 422s."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Request, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from .auth import ApiKey
+from .errors import Invalid, TooLarge, WikiError
+from .runtime import ApiRuntime
+
+
+def api_runtime() -> ApiRuntime:
+    return current_app.extensions["wikibot_api"]
+
+
+def caller() -> ApiKey:
+    return g.wikibot_api_key
+
+
+def read_or_write(req: Request) -> str:
+    return "read" if req.method in ("GET", "HEAD", "OPTIONS") else "write"
+
+
+def protect(
+    bp: Blueprint, public: set[str], scope: Callable[[Request], str] = read_or_write
+) -> None:
+    """Authenticate every request to `bp` except the `public` endpoints, and answer errors in JSON."""
+
+    @bp.before_request
+    def _authenticate() -> None:
+        rt = api_runtime()
+        limit = rt.settings.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise TooLarge(f"request body is larger than {limit} bytes")
+        request.max_content_length = limit
+        if request.endpoint in public:
+            return
+        g.wikibot_api_key = rt.keys.authenticate(request.headers.get("Authorization"), scope(request))
+
+    @bp.errorhandler(WikiError)
+    def _wiki_error(error: WikiError) -> tuple[Response, int]:
+        return jsonify(error.to_dict()), error.status
+
+    @bp.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> tuple[Response, int]:
+        status = error.code or 500
+        code = {413: "too_large", 404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+        response = jsonify({"error": error.description or error.name, "code": code})
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response, status
+
+
+def body() -> dict[str, Any]:
+    """The request's JSON object ({} when empty); anything else is a 422 saying what was wrong."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    data = request.get_json(silent=True, force=True)
+    if data is None:
+        raise Invalid("request body is not valid JSON")
+    if not isinstance(data, dict):
+        raise Invalid("request body must be a JSON object")
+    return data
+
+
+def int_arg(name: str) -> int | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise Invalid(f"{name} must be an integer") from None
+
+
+def str_arg(name: str) -> str | None:
+    value = request.args.get(name)
+    if value is not None and "\x00" in value:
+        raise Invalid(f"{name} must not contain NUL characters")
+    return value

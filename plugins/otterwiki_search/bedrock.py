@@ -1,0 +1,95 @@
+"""Amazon Titan Text Embeddings V2 through Bedrock's InvokeModel, many texts at once through a
+bounded thread pool, with backoff when Bedrock throttles."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from .embedding import EmbedderUnavailable, EmbeddingFailed
+
+_RETRYABLE = {
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "ServiceUnavailableException",
+    "ModelNotReadyException",
+}
+
+
+class BedrockEmbedder:
+    kind = "bedrock"
+
+    def __init__(
+        self,
+        model_id: str = "amazon.titan-embed-text-v2:0",
+        dimensions: int = 1024,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        concurrency: int = 8,
+        max_retries: int = 6,
+        backoff: float = 0.25,
+    ) -> None:
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError:
+            raise EmbedderUnavailable(
+                "boto3 is not installed: pip install 'wikibot[bedrock]'"
+            ) from None
+        if not region:
+            raise EmbedderUnavailable(
+                "no AWS region for Bedrock: set WIKIBOT_BEDROCK_REGION or AWS_REGION"
+            )
+        self.model = model_id
+        self.dimension = dimensions
+        self.concurrency = concurrency
+        self.max_retries = max_retries
+        self.backoff = backoff
+        config = Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},  # ours: see _invoke
+            max_pool_connections=max(concurrency, 10),
+            connect_timeout=5,
+            read_timeout=30,
+        )
+        # a session of its own: boto3's default session caches credentials process-wide
+        self._client = boto3.session.Session().client(
+            "bedrock-runtime", region_name=region, endpoint_url=endpoint_url, config=config
+        )
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bedrock")
+
+    def _invoke(self, text: str) -> list[float]:
+        from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
+
+        body = json.dumps({"inputText": text, "dimensions": self.dimension, "normalize": True})
+        for attempt in range(self.max_retries + 1):
+            try:
+                response = self._client.invoke_model(
+                    modelId=self.model,
+                    body=body,
+                    contentType="application/json",
+                    accept="application/json",
+                )
+                return json.loads(response["body"].read())["embedding"]
+            except (NoCredentialsError, PartialCredentialsError) as e:
+                raise EmbedderUnavailable(f"no AWS credentials for Bedrock: {e}") from None
+            except ClientError as e:
+                code = e.response.get("Error", {}).get("Code", "")
+                message = e.response.get("Error", {}).get("Message", str(e))
+                if code in _RETRYABLE and attempt < self.max_retries:
+                    time.sleep(self.backoff * (2**attempt) * (0.5 + random.random()))
+                    continue
+                raise EmbeddingFailed(f"Bedrock {code or 'error'}: {message}") from None
+        raise EmbeddingFailed("Bedrock kept throttling; giving up")  # pragma: no cover
+
+    def embed(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dimension), dtype="float32")
+        rows = list(self._pool.map(self._invoke, [t if t.strip() else " " for t in texts]))
+        vectors = np.asarray(rows, dtype="float32")
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)

@@ -1,0 +1,151 @@
+"""The vector store: chunk vectors and their metadata in one file in a folder the user picks
+(on Lambda, on EFS, shared by every instance).
+
+Every change happens under a cross-process file lock on the latest copy read from disk, and is
+written to a temporary file that is renamed over the old one, so processes sharing the folder
+never see half a store nor lose each other's updates. Search uses FAISS inner product on unit
+vectors (cosine similarity).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import faiss
+import numpy as np
+from otterwiki_api.repolock import FileLock
+
+FORMAT_VERSION = 1
+
+
+@dataclass
+class StoreState:
+    identity: dict[str, Any]  # embedder, model, dimension, chunking: what the vectors mean
+    head: str | None = None  # the git commit the store reflects
+    job: dict[str, Any] | None = None  # unfinished (re)indexing work, see sync.py
+    chunks: list[dict[str, Any]] = field(default_factory=list)  # page, path, name, section, text
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype="float32"))
+    _faiss: Any = None
+
+    def __post_init__(self) -> None:
+        if self.vectors.shape[1] != self.identity["dimension"]:
+            self.vectors = np.zeros((0, int(self.identity["dimension"])), dtype="float32")
+
+    def pages(self) -> set[str]:
+        return {c["page"] for c in self.chunks}
+
+    def drop_pages(self, pages: set[str]) -> None:
+        keep = [i for i, c in enumerate(self.chunks) if c["page"] not in pages]
+        if len(keep) != len(self.chunks):
+            self.chunks = [self.chunks[i] for i in keep]
+            self.vectors = self.vectors[keep]
+            self._faiss = None
+
+    def add(self, chunks: list[dict[str, Any]], vectors: np.ndarray) -> None:
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk")
+        if len(chunks):
+            self.chunks = self.chunks + chunks
+            self.vectors = np.vstack([self.vectors, vectors.astype("float32")])
+            self._faiss = None
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(row, cosine similarity) of the k nearest chunks, best first."""
+        if not self.chunks or k <= 0:
+            return []
+        if self._faiss is None:
+            index = faiss.IndexFlatIP(self.vectors.shape[1])
+            index.add(self.vectors)
+            self._faiss = index
+        scores, rows = self._faiss.search(
+            vector.reshape(1, -1).astype("float32"), min(k, len(self.chunks))
+        )
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+
+class VectorStore:
+    def __init__(self, folder: str, lock_timeout: float = 60.0) -> None:
+        self.folder = folder
+        self.path = os.path.join(folder, "store.npz")
+        self.lock = FileLock(os.path.join(folder, "store.lock"), timeout=lock_timeout)
+        self._cached: tuple[tuple[int, int, int], StoreState] | None = None
+        self._cache_lock = threading.Lock()
+
+    def _signature(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def read(self) -> StoreState | None:
+        """The latest saved state (cached until the file changes), None if there is none yet."""
+        with self._cache_lock:
+            signature = self._signature()
+            if signature is None:
+                return None
+            if self._cached and self._cached[0] == signature:
+                return self._cached[1]
+            state = self._load()
+            self._cached = (signature, state)
+            return state
+
+    def _load(self) -> StoreState:
+        with np.load(self.path, allow_pickle=False) as data:
+            meta = json.loads(bytes(data["meta"]).decode("utf-8"))
+            vectors = np.array(data["vectors"], dtype="float32")
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"unknown vector store format {meta.get('format')!r}")
+        return StoreState(
+            meta["identity"], meta.get("head"), meta.get("job"), meta["chunks"], vectors
+        )
+
+    def _save(self, state: StoreState) -> None:
+        meta = {
+            "format": FORMAT_VERSION,
+            "identity": state.identity,
+            "head": state.head,
+            "job": state.job,
+            "chunks": state.chunks,
+        }
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            vectors=state.vectors,
+            meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
+        )
+        tmp = f"{self.path}.{os.getpid()}.{threading.get_ident()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(buffer.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    @contextmanager
+    def update(self, timeout: float | None = None) -> Iterator[StoreState | None]:
+        """Hold the lock and yield the latest state (None if none); `save(state)` inside persists.
+        Raises otterwiki_api.errors.Busy when another process holds the lock past `timeout`."""
+        os.makedirs(self.folder, exist_ok=True)
+        with self.lock.hold(timeout):
+            try:
+                state = self.read()
+            except (ValueError, KeyError, OSError, EOFError):
+                state = None  # unreadable: treated as absent and rebuilt
+            # a private copy: searches in other threads keep using the cached one untouched
+            yield None if state is None else dataclasses.replace(state, _faiss=None)
+
+    def save(self, state: StoreState) -> None:
+        """Persist `state`; call only inside `update()`."""
+        self._save(state)
+        with self._cache_lock:
+            signature = self._signature()
+            if signature is not None:
+                self._cached = (signature, state)

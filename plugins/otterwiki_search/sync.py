@@ -1,0 +1,215 @@
+"""Keeping the vector store in step with git, in bounded steps (a Lambda instance is frozen
+between requests, so there is no background thread).
+
+Work is a *job* saved in the store: the commit it brings the store to and the pages still to
+embed. A search, a `repository_changed` hook, `POST /api/v1/reindex` or `wikibot reindex` each
+run one step within a time budget; a step embeds a batch of pages, saves, and goes on until the
+budget is spent or the job is done. When the job is done the store's HEAD becomes the job's
+commit. Any process can continue a job another one started.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from otterwiki_api.gitcli import Git
+from otterwiki_api.pagepaths import display_path
+
+from .chunking import chunk_page
+from .embedding import Embedder, identity
+from .store import StoreState, VectorStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChunkingRules:
+    size: int
+    overlap: int
+
+
+class VectorSync:
+    def __init__(
+        self,
+        git: Git,
+        store: VectorStore,
+        embedder: Embedder,
+        chunking: ChunkingRules,
+        retain_case: Callable[[], bool],
+        batch_pages: int = 32,
+    ) -> None:
+        self.git = git
+        self.store = store
+        self.embedder = embedder
+        self.chunking = chunking
+        self.retain_case = retain_case
+        self.batch_pages = batch_pages
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            **identity(self.embedder),
+            "chunk_size": self.chunking.size,
+            "chunk_overlap": self.chunking.overlap,
+        }
+
+    # -- status ----------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        state = self.store.read()
+        head = self.git.head()
+        answer: dict[str, Any] = {
+            "embedder": self.identity(),
+            "repository_head": head,
+            "index_head": state.head if state else None,
+            "chunks": len(state.chunks) if state else 0,
+            "pages": len(state.pages()) if state else 0,
+        }
+        job = state.job if state else None
+        if job:
+            answer.update(
+                status="in_progress",
+                reason=job["reason"],
+                total=job["total"],
+                done=job["total"] - len(job["pending"]),
+                pending=len(job["pending"]),
+                started_at=job["started_at"],
+            )
+        elif state is None or state.identity != self.identity():
+            answer.update(status="not_built", pending=None)
+        elif state.head != head:
+            answer.update(status="behind", pending=None)
+        else:
+            answer.update(status="complete", pending=0)
+        return answer
+
+    # -- work ------------------------------------------------------------------------------------
+    def up_to_date(self) -> bool:
+        """True when there is nothing to do (checked without taking the lock)."""
+        state = self.store.read()
+        return (
+            state is not None
+            and state.job is None
+            and state.identity == self.identity()
+            and state.head == self.git.head()
+        )
+
+    def step(self, budget: float, full: bool = False, wait: float | None = None) -> dict[str, Any]:
+        """Do up to `budget` seconds of work (at least one batch when work is pending).
+        `wait` bounds how long to wait for another process that is working already."""
+        if not full and self.up_to_date():
+            return self.status()
+        deadline = time.monotonic() + budget
+        with self.store.update(wait) as state:
+            state = self._plan(state, full)
+            while state.job and state.job["pending"]:
+                self._embed_batch(state)
+                self.store.save(state)
+                if time.monotonic() >= deadline:
+                    break
+            if state.job and not state.job["pending"]:
+                state.head = state.job["target"]
+                log.info("vector index: %s finished at %s", state.job["reason"], state.head)
+                state.job = None
+                self.store.save(state)
+        return self.status()
+
+    def _plan(self, state: StoreState | None, full: bool) -> StoreState:
+        """Decide what is left to do and record it as the store's job."""
+        wanted = self.identity()
+        head = self.git.head()
+        if state is None or state.identity != wanted:
+            reason = "first build"
+            if state is not None:
+                reason = f"rebuild: built with {_describe(state.identity)}, now {_describe(wanted)}"
+            state = StoreState(wanted)
+            self.store.save(state)
+            return self._start(state, head, reason, everything=True)
+        if state.job and not full:
+            return state
+        if full:
+            return self._start(state, head, "full reindex requested", everything=True)
+        if state.head == head:
+            return state
+        if state.head is None or head is None or not self.git.is_ancestor(state.head, head):
+            return self._start(state, head, "history was rewritten", everything=True)
+        changed = self.git.run(
+            "diff", "--name-only", "--no-renames", "-z", state.head, head
+        ).decode("utf-8", "surrogateescape")
+        pages = sorted({p for p in changed.split("\0") if p.endswith(".md")})
+        if not pages:
+            state.head = head
+            self.store.save(state)
+            return state
+        return self._start(state, head, f"sync {len(pages)} changed page(s)", pages=pages)
+
+    def _start(
+        self,
+        state: StoreState,
+        head: str | None,
+        reason: str,
+        *,
+        everything: bool = False,
+        pages: list[str] | None = None,
+    ) -> StoreState:
+        if everything:
+            pages = sorted(p for p in (self.git.ls_tree(head) if head else {}) if p.endswith(".md"))
+            state.drop_pages(state.pages() - set(pages))
+        log.info("vector index: %s (%d page(s))", reason, len(pages or []))
+        state.job = {
+            "reason": reason,
+            "target": head,
+            "pending": pages or [],
+            "total": len(pages or []),
+            "started_at": datetime.now(UTC).isoformat(),
+        }
+        self.store.save(state)
+        return state
+
+    def _embed_batch(self, state: StoreState) -> None:
+        job = state.job
+        assert job is not None
+        batch = job["pending"][: self.batch_pages]
+        blobs = self.git.cat_blobs([f"{job['target']}:{p}" for p in batch])
+        retain = self.retain_case()
+        chunks: list[dict[str, Any]] = []
+        for page, blob in zip(batch, blobs, strict=True):
+            if blob is None:  # deleted (or renamed away) by the target commit
+                continue
+            shown = display_path(page, retain)
+            parts = chunk_page(
+                shown.rsplit("/", 1)[-1],
+                blob.decode("utf-8", "replace"),
+                self.chunking.size,
+                self.chunking.overlap,
+            )
+            chunks += [
+                {
+                    "page": page,
+                    "path": shown,
+                    "name": parts.title,
+                    "section": c.section,
+                    "text": c.text,
+                    "embed": c.embed_text,
+                }
+                for c in parts.chunks
+            ]
+        vectors = (
+            self.embedder.embed([c.pop("embed") for c in chunks])
+            if chunks
+            else np.zeros((0, self.embedder.dimension), dtype="float32")
+        )
+        state.drop_pages(set(batch))
+        state.add(chunks, vectors)
+        job["pending"] = job["pending"][len(batch) :]
+
+
+def _describe(ident: dict[str, Any]) -> str:
+    return (
+        f"{ident.get('embedder')}/{ident.get('model')}/{ident.get('dimension')}d"
+        f"/chunks {ident.get('chunk_size')}+{ident.get('chunk_overlap')}"
+    )

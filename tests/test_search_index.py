@@ -1,0 +1,157 @@
+"""The vector index with the real local model (offline), real FAISS and real git repositories."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import external_commit, git
+from otterwiki_api.gitcli import Git
+from otterwiki_search.searching import SemanticSearch
+from otterwiki_search.store import StoreState, VectorStore
+from otterwiki_search.sync import ChunkingRules, VectorSync
+from search_helpers import fake_vector, init_repo
+
+PAGES = {
+    "cats.md": "# Cats\n\nCats are small domesticated felines that purr, hunt mice and sleep "
+    "most of the day.",
+    "bread.md": "# Bread\n\nKnead flour, water, yeast and salt, let the dough rise, then bake "
+    "the loaf in a hot oven.",
+    "rockets.md": "# Rockets\n\nA rocket engine burns propellant and expels exhaust to push a "
+    "spacecraft into orbit.",
+}
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from otterwiki_search.local_model import LocalEmbedder
+
+    return LocalEmbedder()
+
+
+def make(repo: str, folder: str, embedder, batch: int = 32) -> tuple[VectorSync, SemanticSearch]:
+    store = VectorStore(folder)
+    sync = VectorSync(Git(repo), store, embedder, ChunkingRules(1000, 150), lambda: False, batch)
+    search = SemanticSearch(sync, store, embedder, lambda q, n: {"results": []}, sync_budget=30)
+    return sync, search
+
+
+@pytest.fixture
+def wiki(tmp_path):
+    repo = init_repo(tmp_path / "repo")
+    for name, text in PAGES.items():
+        external_commit(repo, name, text, f"add {name}")
+    return repo
+
+
+def top(search: SemanticSearch, query: str) -> str:
+    return search.semantic(query, 3)["results"][0]["path"]
+
+
+def test_finds_pages_by_meaning_and_follows_git(wiki, tmp_path, embedder):
+    sync, search = make(wiki, str(tmp_path / "vectors"), embedder)
+    assert sync.status()["status"] == "not_built"
+    result = search.semantic("which pet likes to nap and chase rodents?", 2, 1)
+    assert result["index"] == {"status": "complete", "pending": 0}
+    assert [r["path"] for r in result["results"]] == ["Cats", result["results"][1]["path"]]
+    best = result["results"][0]
+    assert best["name"] == "Cats" and 0 < best["score"] <= 1
+    assert best["distance"] == pytest.approx(1 - best["score"], abs=1e-6)
+    assert best["chunks"][0]["section"] == "" and "felines" in best["snippet"]
+    assert top(search, "launching a vehicle to space") == "Rockets"
+    # a plain `git commit` from another process is found by meaning on the next search
+    external_commit(
+        wiki,
+        "garden/tomatoes.md",
+        "# Tomatoes\n\nWater the tomato plants in the "
+        "greenhouse and pick the red fruit in late summer.",
+    )
+    assert top(search, "growing vegetables under glass") == "Garden/Tomatoes"
+    # deleted and renamed pages leave the index
+    git(wiki, "rm", "-q", "cats.md")
+    git(wiki, "mv", "bread.md", "baking.md")
+    git(
+        wiki,
+        "commit",
+        "-q",
+        "-m",
+        "rm and mv",
+        env={
+            "GIT_AUTHOR_NAME": "x",
+            "GIT_AUTHOR_EMAIL": "x@x",
+            "GIT_COMMITTER_NAME": "x",
+            "GIT_COMMITTER_EMAIL": "x@x",
+        },
+    )
+    paths = {r["path"] for r in search.semantic("anything at all", 10)["results"]}
+    assert paths == {"Baking", "Rockets", "Garden/Tomatoes"}
+
+
+def test_reindex_is_bounded_and_resumable_by_another_process(wiki, tmp_path, embedder):
+    folder = str(tmp_path / "vectors")
+    first, _ = make(wiki, folder, embedder, batch=1)
+    status = first.step(budget=0)  # one batch, then stop
+    assert status["status"] == "in_progress" and status["done"] == 1 and status["total"] == 3
+    other, search = make(wiki, folder, embedder, batch=1)  # a second instance continues
+    assert other.status()["done"] == 1
+    assert other.step(budget=60)["status"] == "complete"
+    assert top(search, "baking a loaf") == "Bread"
+    status = other.step(budget=0, full=True)
+    assert status["status"] == "in_progress" and status["reason"] == "full reindex requested"
+
+
+def test_model_or_dimension_change_is_detected_and_rebuilds(wiki, tmp_path, embedder, caplog):
+    folder = str(tmp_path / "vectors")
+    sync, _ = make(wiki, folder, embedder)
+    sync.step(budget=60)
+
+    class Wider:
+        kind, model, dimension = "bedrock", "amazon.titan-embed-text-v2:0", 256
+
+        def embed(self, texts):
+            return np.asarray([fake_vector(t, 256) for t in texts], dtype="float32")
+
+    other, search = make(wiki, folder, Wider())
+    assert other.status()["status"] == "not_built"
+    with caplog.at_level(logging.INFO, logger="otterwiki_search.sync"):
+        assert other.step(budget=60)["status"] == "complete"
+    assert "rebuild: built with local/all-MiniLM-L6-v2/384d" in caplog.text
+    assert "now bedrock/amazon.titan-embed-text-v2:0/256d" in caplog.text
+    assert VectorStore(folder).read().vectors.shape[1] == 256
+
+
+WRITER = """
+import sys, time, numpy as np
+sys.path.insert(0, {tests!r})
+from otterwiki_search.store import StoreState, VectorStore
+from search_helpers import fake_vector
+store = VectorStore({folder!r})
+name = sys.argv[1]
+for i in range(15):
+    with store.update() as state:
+        state = state or StoreState({{"dimension": 32}})
+        page = f"{{name}}-{{i}}.md"
+        state.drop_pages({{page}})
+        state.add([{{"page": page, "path": page, "name": page, "section": "", "text": page}}],
+                  np.asarray([fake_vector(page, 32)], dtype="float32"))
+        store.save(state)
+    time.sleep(0.005)
+"""
+
+
+def test_two_processes_upsert_one_store_folder(tmp_path):
+    folder = str(tmp_path / "shared")
+    script = WRITER.format(tests=os.path.dirname(__file__), folder=folder)
+    procs = [subprocess.Popen([sys.executable, "-c", script, name]) for name in ("alpha", "beta")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    state = VectorStore(folder).read()
+    assert isinstance(state, StoreState)
+    assert state.pages() == {f"{n}-{i}.md" for n in ("alpha", "beta") for i in range(15)}
+    for page in ("alpha-14.md", "beta-3.md"):
+        row, score = state.search(np.asarray(fake_vector(page, 32), dtype="float32"), 1)[0]
+        assert state.chunks[row]["page"] == page and score == pytest.approx(1.0, abs=1e-5)
+    assert not [f for f in os.listdir(folder) if f.endswith(".tmp")]
