@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import sys
+from typing import Any
 
 from wikibot import __version__
 
@@ -17,13 +18,16 @@ def _serve(args: argparse.Namespace) -> int:
     data = localwiki.prepare(args.data_dir)
     key, generated = localwiki.api_key(data)
     os.environ["WIKIBOT_API_KEY"] = key
+    os.environ.setdefault("WIKIBOT_MCP_STATE_PATH", data.mcp_state)
     app = localwiki.create_app(data)
     base = f"http://{args.host}:{args.port}"
+    mcp = _mcp_line(app, base)
     print(
         f"\nwikibot {__version__} is starting\n"
         f"  wiki      {base}/\n"
         f"  REST API  {base}/api/v1/  (OpenAPI: {base}/api/v1/openapi.json)\n"
         f"  API key   {key}{'  (new, saved in ' + data.api_key_file + ')' if generated else ''}\n"
+        f"{mcp}"
         f"  data      {data.root}\n"
         f"  try       curl -H 'Authorization: Bearer {key}' {base}/api/v1/pages\n",
         flush=True,
@@ -32,6 +36,29 @@ def _serve(args: argparse.Namespace) -> int:
 
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0
+
+
+def _mcp_line(app: Any, base: str) -> str:
+    """Where MCP clients connect, and how they log in (empty when the MCP plugin is off)."""
+    if "wikibot_mcp" not in app.extensions:
+        return ""
+    from otterwiki_mcp.settings import McpSettings
+
+    settings = McpSettings.from_config(app.config)
+    login = {"local": "OAuth: approve with the API key", "authkit": "OAuth: WorkOS AuthKit"}
+    how = [login[settings.auth]] if settings.auth in login else []
+    how += ["Bearer $WIKIBOT_MCP_TOKEN"] if os.environ.get("WIKIBOT_MCP_TOKEN") else []
+    return f"  MCP       {base}{settings.path}  ({'; or '.join(how) or 'static tokens'})\n"
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from wikibot import localwiki, reindex
+
+    if os.environ.get("OTTERWIKI_SETTINGS") and args.data_dir is None:
+        from otterwiki.server import app  # an existing Otterwiki, configured by its settings file
+    else:
+        app = localwiki.create_app(localwiki.prepare(args.data_dir or "wikibot-data"))
+    return reindex.run(app.extensions["wikibot_search"], full=args.full)
 
 
 def _keygen(args: argparse.Namespace) -> int:
@@ -66,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the repository, settings and database (./wikibot-data)",
     )
     serve.set_defaults(func=_serve)
+
+    reindex = commands.add_parser(
+        "reindex",
+        help="bring the semantic search index up to date (with a progress bar)",
+        description="Embed every page that changed since the index was built (all of them the "
+        "first time). Uses OTTERWIKI_SETTINGS when set, else the data folder.",
+    )
+    reindex.add_argument("--data-dir", help="wikibot serve's data folder (./wikibot-data)")
+    reindex.add_argument("--full", action="store_true", help="re-embed every page")
+    reindex.set_defaults(func=_reindex)
 
     keygen = commands.add_parser("keygen", help="make an API key and its keys-file entry")
     keygen.add_argument("--name", default="client", help="a label for the key")

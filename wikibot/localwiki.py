@@ -33,6 +33,11 @@ class DataDir:
     def api_key_file(self) -> str:
         return os.path.join(self.root, "api-key")
 
+    @property
+    def mcp_state(self) -> str:
+        """The local OAuth server's clients and tokens, so MCP logins survive a restart."""
+        return os.path.join(self.root, "mcp-oauth.json")
+
 
 def prepare(root: str, extra_settings: dict[str, Any] | None = None) -> DataDir:
     """Create (or reuse) the data folder; keeps an existing secret key and repository."""

@@ -50,4 +50,6 @@ def make_embedder(settings: SearchSettings) -> Embedder:
         )
     from .local_model import LocalEmbedder
 
-    return LocalEmbedder(settings.local_model_path, settings.local_model_name)
+    return LocalEmbedder(
+        settings.local_model_path, settings.local_model_name, settings.local_model_threads
+    )

@@ -116,12 +116,17 @@ class SemanticSearch:
         }
 
     def hybrid(self, query: object, limit: object = None) -> dict[str, Any]:
-        """Reciprocal-rank fusion of the full-text and the semantic ranking."""
+        """Reciprocal-rank fusion of the full-text and the semantic ranking.
+
+        Only the top 2×limit of each ranking take part: with long lists, every full-text hit that
+        also sits low in the semantic list would outrank the semantic list's best page
+        (benchmarks/bench_search.py, "fusion what-if")."""
         if not isinstance(query, str) or not query.strip():
             raise Invalid("query parameter 'q' is required")
         limit = _bounded_int(limit, "limit", 10, 1, MAX_RESULTS)
-        text = self.fulltext(query, MAX_RESULTS)["results"]
-        vector = self.semantic(query, MAX_RESULTS, 1)
+        depth = min(2 * limit, MAX_RESULTS)
+        text = self.fulltext(query, depth)["results"]
+        vector = self.semantic(query, depth, 1)
         fused: dict[str, dict[str, Any]] = {}
         for source, ranking in (("fulltext", text), ("semantic", vector["results"])):
             for rank, hit in enumerate(ranking, start=1):

@@ -45,6 +45,7 @@ class SearchSettings:
     chunk_overlap: int
     local_model_path: str | None
     local_model_name: str
+    local_model_threads: int
     bedrock_model_id: str
     bedrock_dimensions: int
     bedrock_region: str | None
@@ -82,6 +83,7 @@ class SearchSettings:
             chunk_overlap=overlap,
             local_model_path=_get(config, "WIKIBOT_LOCAL_MODEL_PATH"),
             local_model_name=_get(config, "WIKIBOT_LOCAL_MODEL_NAME", "all-MiniLM-L6-v2"),
+            local_model_threads=_int(config, "WIKIBOT_LOCAL_MODEL_THREADS", 1, minimum=1),
             bedrock_model_id=_get(
                 config, "WIKIBOT_BEDROCK_MODEL_ID", "amazon.titan-embed-text-v2:0"
             ),

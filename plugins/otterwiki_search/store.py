@@ -24,6 +24,9 @@ import numpy as np
 from otterwiki_api.repolock import FileLock
 
 FORMAT_VERSION = 1
+# One query gains nothing from OpenMP threads; on a small VM they make p95 ten times worse
+# (benchmarks/bench_search.py: 0.34 ms vs 1.2 ms p50, 4.6 ms vs 24.6 ms p95 at 10,000 chunks).
+faiss.omp_set_num_threads(1)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from .embedding import Embedder, identity
 from .store import StoreState, VectorStore
 
 log = logging.getLogger(__name__)
+SAVE_EVERY = 10.0  # seconds of embedding between saves within one long step
 
 
 @dataclass(frozen=True)
@@ -102,20 +103,23 @@ class VectorSync:
         """Do up to `budget` seconds of work (at least one batch when work is pending).
         `wait` bounds how long to wait for another process that is working already."""
         if not full and self.up_to_date():
-            return self.status()
-        deadline = time.monotonic() + budget
+            return {"status": "complete", "pending": 0}
+        started = time.monotonic()
         with self.store.update(wait) as state:
             state = self._plan(state, full)
+            last_save = time.monotonic()
             while state.job and state.job["pending"]:
                 self._embed_batch(state)
-                self.store.save(state)
-                if time.monotonic() >= deadline:
+                if time.monotonic() - started >= budget:
                     break
+                if time.monotonic() - last_save >= SAVE_EVERY:  # keep long steps resumable
+                    self.store.save(state)
+                    last_save = time.monotonic()
             if state.job and not state.job["pending"]:
                 state.head = state.job["target"]
                 log.info("vector index: %s finished at %s", state.job["reason"], state.head)
                 state.job = None
-                self.store.save(state)
+            self.store.save(state)  # one save per step: the whole store is rewritten each time
         return self.status()
 
     def _plan(self, state: StoreState | None, full: bool) -> StoreState:
@@ -126,9 +130,7 @@ class VectorSync:
             reason = "first build"
             if state is not None:
                 reason = f"rebuild: built with {_describe(state.identity)}, now {_describe(wanted)}"
-            state = StoreState(wanted)
-            self.store.save(state)
-            return self._start(state, head, reason, everything=True)
+            return self._start(StoreState(wanted), head, reason, everything=True)
         if state.job and not full:
             return state
         if full:
@@ -143,7 +145,6 @@ class VectorSync:
         pages = sorted({p for p in changed.split("\0") if p.endswith(".md")})
         if not pages:
             state.head = head
-            self.store.save(state)
             return state
         return self._start(state, head, f"sync {len(pages)} changed page(s)", pages=pages)
 
@@ -167,7 +168,6 @@ class VectorSync:
             "total": len(pages or []),
             "started_at": datetime.now(UTC).isoformat(),
         }
-        self.store.save(state)
         return state
 
     def _embed_batch(self, state: StoreState) -> None:
