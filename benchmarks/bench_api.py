@@ -6,9 +6,11 @@ What it does:
    frontmatter (title, category, tags), a few hundred words of body text drawn from a Zipf-weighted
    vocabulary (so a search word hits anything from most pages to a handful), and 3-5 wikilinks
    (`[[Page]]` and `[[Text|Page]]`) to other generated pages. The files are committed with the git
-   CLI in a few large commits.
+   CLI in a few large commits and the repository is packed (`git gc`).
 2. Builds the real Otterwiki app with every wikibot plugin (`wikibot.localwiki.create_app`); the
    plugin's first page-index build happens here and is reported as "initial index build".
+   Semantic search is switched off (WIKIBOT_SEARCH_EMBEDDER=none) unless `--semantic-search` is
+   given, since its embedding work on every write would drown the REST API's own numbers.
 3. Times requests through the app with Flask's test client (in-process WSGI, no sockets), reporting
    p50 / p95 / mean in milliseconds: first page of the listing, filtered listings, the full listing,
    search, get page, links, PUT page, the index catch-up after a commit made with plain git from
@@ -20,7 +22,8 @@ Run it (from the project root):
 
     .venv/bin/python benchmarks/bench_api.py                     # 10,000 pages
     .venv/bin/python benchmarks/bench_api.py --pages 1000 --repeat 20
-    .venv/bin/python benchmarks/bench_api.py --json bench.json --data-dir /tmp/wiki --keep
+    .venv/bin/python benchmarks/bench_api.py --json bench.json --keep   # keep the wiki
+    .venv/bin/python benchmarks/bench_api.py --data-dir /tmp/wiki        # new folder, kept
 
 Progress goes to stderr, results to stdout. The Otterwiki server module is a per-process singleton
 configured at import, so this process builds exactly one app.
@@ -38,6 +41,7 @@ import platform
 import random
 import resource
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -404,12 +408,23 @@ class RebuildLog(logging.Handler):
             self.seconds = float(record.args[0])  # type: ignore[index]
 
 
-def build_app(data: localwiki.DataDir) -> tuple[Any, dict[str, float]]:
-    """The one app of this process; returns it with the time of create_app and the index build."""
+def configure_environment(semantic_search: bool) -> str:
+    """Environment for this process and the cold-start ones: one admin key, the default index
+    location and, unless asked for, no semantic search (its embedding work on every write would
+    swamp the REST API's own numbers). Returns a description of the semantic search setting."""
     for name in ("OTTERWIKI_API_KEY", "WIKIBOT_API_KEYS", "WIKIBOT_API_KEYS_FILE"):
         os.environ.pop(name, None)
     os.environ.pop("WIKIBOT_INDEX_DIR", None)
     os.environ["WIKIBOT_API_KEY"] = API_KEY
+    if not semantic_search:
+        os.environ["WIKIBOT_SEARCH_EMBEDDER"] = "none"
+        return "off (WIKIBOT_SEARCH_EMBEDDER=none)"
+    embedder = os.environ.get("WIKIBOT_SEARCH_EMBEDDER") or "local (default)"
+    return f"on, embedder {embedder}: API writes also run the vector index sync"
+
+
+def build_app(data: localwiki.DataDir) -> tuple[Any, dict[str, float]]:
+    """The one app of this process; returns it with the time of create_app and the index build."""
     catcher = RebuildLog()
     index_log = logging.getLogger("otterwiki_api.page_index")
     index_log.setLevel(logging.INFO)
@@ -715,6 +730,7 @@ def format_report(
         f"code       wikibot {machine['wikibot_revision']}",
         f"wiki       {setup['pages']} pages in {setup['commits']} commits, "
         f"{setup['bytes'] / 1e6:.1f} MB of markdown, data dir {setup['data_dir']}",
+        f"plugins    all wikibot plugins; semantic search {setup['semantic_search']}",
         "method     per-request times through Flask's test client (in-process WSGI, no HTTP);",
         "           cold start is a fresh Python process (Popen until its result line)",
         "",
@@ -760,9 +776,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--commits", type=int, default=5, help="commits to import the pages (5)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (1)")
     parser.add_argument(
-        "--data-dir", help="new or empty folder for the wiki (default: a fresh temporary folder)"
+        "--data-dir",
+        help="new or empty folder for the wiki, kept afterwards "
+        "(default: a fresh temporary folder, deleted unless --keep)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    parser.add_argument(
+        "--semantic-search", action="store_true",
+        help="leave the semantic search plugin on (default: WIKIBOT_SEARCH_EMBEDDER=none)",
+    )  # fmt: skip
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if args.pages < 10:
@@ -776,6 +798,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace, data_root: str) -> dict[str, Any]:
     machine = machine_info()
+    semantic = configure_environment(args.semantic_search)
     data = localwiki.prepare(data_root)
     wiki = generate_wiki(data.repository, args.pages, args.commits, args.seed)
     app, build = build_app(data)
@@ -793,6 +816,7 @@ def run(args: argparse.Namespace, data_root: str) -> dict[str, Any]:
         "commits": wiki.commits,
         "bytes": sum(Path(data.repository, p.filename).stat().st_size for p in wiki.pages),
         "data_dir": data.root,
+        "semantic_search": semantic,
         "write_s": wiki.write_s,
         "commit_s": wiki.commit_s,
         "gc_s": wiki.gc_s,
@@ -813,6 +837,7 @@ def run(args: argparse.Namespace, data_root: str) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the temporary folder goes
     temporary = args.data_dir is None
     data_root = args.data_dir or tempfile.mkdtemp(prefix="wikibot-bench-")
     try:
