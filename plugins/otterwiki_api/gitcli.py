@@ -17,7 +17,16 @@ from .errors import Busy, Invalid, NotFound
 
 REVISION_RE = re.compile(r"\A(?:HEAD|[0-9a-fA-F]{4,64})\Z")
 _LOG_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%B"
-_BASE_ARGS = ["-c", "core.quotepath=off", "-c", "commit.gpgsign=false", "-c", "gc.auto=0"]
+_BASE_ARGS = [
+    "-c",
+    "core.quotepath=off",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "gc.auto=0",
+    "-c",
+    "maintenance.auto=false",  # `git commit` would start `maintenance run --auto` otherwise
+]
 
 
 class GitFailed(Exception):
@@ -34,6 +43,7 @@ class Commit:
     timestamp: int
     message: str
     changes: list[tuple[str, str]] = field(default_factory=list)  # (status letter, path)
+    blobs: dict[str, str] = field(default_factory=dict)  # path -> blob id after this commit
 
     @property
     def date(self) -> str:
@@ -155,7 +165,7 @@ class Git:
         reached the branch is attributed to a commit on it."""
         args = ["log", "-z", f"--format={_LOG_FORMAT}", "--first-parent"]
         if with_changes:
-            args += ["-m", "--name-status", "--no-renames"]
+            args += ["-m", "--raw", "--no-abbrev", "--no-renames"]
         if follow:
             args.append("--follow")
         if limit is not None:
@@ -262,15 +272,18 @@ def parse_log(raw: str) -> list[Commit]:
             continue
         header, _, rest = record.partition("\0")
         revision, author, email, timestamp, message = header.split("\x1f", 4)
+        # --raw -z: ":<old mode> <new mode> <old blob> <new blob> <status>\0<path>\0" per file
         tokens = rest.lstrip("\n").split("\0")
-        changes = []
+        changes, blobs = [], {}
         i = 0
         while i + 1 < len(tokens):
-            status = tokens[i].strip()
-            if not status:
+            fields = tokens[i].strip().split()
+            if len(fields) < 5:
                 i += 1
                 continue
-            changes.append((status[0], tokens[i + 1]))
+            path = tokens[i + 1]
+            changes.append((fields[4][0], path))
+            blobs.setdefault(path, fields[3])
             i += 2
-        commits.append(Commit(revision, author, email, int(timestamp), message, changes))
+        commits.append(Commit(revision, author, email, int(timestamp), message, changes, blobs))
     return commits
