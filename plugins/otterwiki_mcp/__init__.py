@@ -1,20 +1,20 @@
-"""wikibot mcp plugin for Otterwiki (placeholder until its issue lands).
+"""wikibot MCP plugin for Otterwiki: tools and resources for Claude and other agents, served at
+/mcp by the wiki itself (in-process backend) or by a separate app (`standalone.create_app`, HTTP
+backend), with local OAuth, WorkOS AuthKit or static bearer tokens.
 
-Registers itself once with Otterwiki's plugin manager, like every wikibot plugin.
+Importing the package registers the plugin with Otterwiki's plugin manager exactly once, however
+it is loaded (explicit import, the `otterwiki` entry point, or both).
 """
 
-from otterwiki.plugins import hookimpl, plugin_manager
+from otterwiki.plugins import plugin_manager
+
+from .plugin import McpPlugin
 
 PLUGIN_NAME = "wikibot.otterwiki_mcp"
 
-
-class _Plugin:
-    @hookimpl
-    def info(self) -> tuple[str, str, str]:
-        return ("wikibot mcp", "not yet available", "wikibot")
-
-
 plugin = plugin_manager.get_plugin(PLUGIN_NAME)
 if plugin is None:
-    plugin = _Plugin()
+    plugin = McpPlugin()
     plugin_manager.register(plugin, name=PLUGIN_NAME)
+
+__all__ = ["plugin", "PLUGIN_NAME"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import threading
@@ -51,12 +52,10 @@ class LocalEmbedder:
         self.path = path or default_model_path()
         if not os.path.isdir(self.path):
             raise EmbedderUnavailable(f"local model folder not found: {self.path}")
-        try:
-            import sentence_transformers  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("sentence_transformers") is None:  # importing it takes seconds
             raise EmbedderUnavailable(
                 "sentence-transformers is not installed: pip install 'wikibot[local-embeddings]'"
-            ) from None
+            )
         self.model = name
         self.threads = threads  # 1 is 2.5x faster than 2 on a 2-vCPU machine (bench_search.py)
         self.dimension = _dimension(self.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from typing import Any
 
@@ -21,6 +22,12 @@ def build_runtime(config: Any, repository: str) -> SearchRuntime:
         settings = SearchSettings.from_config(config, repository)
     except ValueError as e:
         return SearchRuntime(None, unavailable_reason=f"bad configuration: {e}")
+    missing = [m for m in ("faiss", "numpy") if importlib.util.find_spec(m) is None]
+    if missing:
+        return SearchRuntime(
+            settings,
+            unavailable_reason=f"{missing[0]} is not installed: pip install 'wikibot[search]'",
+        )
     try:
         from otterwiki_api.gitcli import Git
 
@@ -79,8 +86,8 @@ class SearchPlugin:
         rt = self.runtime
         if rt is None or rt.sync is None or rt.settings is None:
             return
-        if not any(f.endswith(".md") for f in changed_files):
-            return
+        if not any(f.endswith(".md") for f in changed_files) or not rt.sync.incremental():
+            return  # a first build or a model change is for reindex or the next search
         try:
             rt.sync.step(rt.settings.sync_budget, wait=0.2)
         except Exception as e:  # noqa: BLE001 - logged; the next search catches up

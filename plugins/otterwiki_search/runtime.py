@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from otterwiki_api.errors import Unavailable
 
-from .searching import SemanticSearch
 from .settings import SearchSettings
-from .sync import VectorSync
+
+if TYPE_CHECKING:  # faiss and numpy load only when search is configured (see plugin.build_runtime)
+    from .searching import SemanticSearch
+    from .sync import VectorSync
 
 
 @dataclass

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from otterwiki_api.errors import Busy, Invalid, Unavailable
 
 from .embedding import Embedder, EmbedderUnavailable, EmbeddingFailed
-from .store import VectorStore
-from .sync import VectorSync
+
+if TYPE_CHECKING:
+    from .store import VectorStore
+    from .sync import VectorSync
 
 log = logging.getLogger(__name__)
 

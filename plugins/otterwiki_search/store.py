@@ -19,14 +19,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import faiss
 import numpy as np
 from otterwiki_api.repolock import FileLock
 
 FORMAT_VERSION = 1
-# One query gains nothing from OpenMP threads; on a small VM they make p95 ten times worse
-# (benchmarks/bench_search.py: 0.34 ms vs 1.2 ms p50, 4.6 ms vs 24.6 ms p95 at 10,000 chunks).
-faiss.omp_set_num_threads(1)
+
+
+def _load_faiss() -> Any:
+    """FAISS, imported at the first search rather than at start-up (it costs ~0.3 s)."""
+    import faiss
+
+    # One query gains nothing from OpenMP threads; on a small VM they make p95 ten times worse
+    # (benchmarks/bench_search.py: 0.34 ms vs 1.2 ms p50, 4.6 vs 24.6 ms p95 at 10,000 chunks).
+    faiss.omp_set_num_threads(1)
+    return faiss
 
 
 @dataclass
@@ -65,7 +71,7 @@ class StoreState:
         if not self.chunks or k <= 0:
             return []
         if self._faiss is None:
-            index = faiss.IndexFlatIP(self.vectors.shape[1])
+            index = _load_faiss().IndexFlatIP(self.vectors.shape[1])
             index.add(self.vectors)
             self._faiss = index
         scores, rows = self._faiss.search(

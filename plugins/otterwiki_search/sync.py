@@ -99,6 +99,12 @@ class VectorSync:
             and state.head == self.git.head()
         )
 
+    def incremental(self) -> bool:
+        """True when the store is built with this embedder and no long job is under way, so
+        catching up means embedding just the pages that changed."""
+        state = self.store.read()
+        return state is not None and state.job is None and state.identity == self.identity()
+
     def step(self, budget: float, full: bool = False, wait: float | None = None) -> dict[str, Any]:
         """Do up to `budget` seconds of work (at least one batch when work is pending).
         `wait` bounds how long to wait for another process that is working already."""

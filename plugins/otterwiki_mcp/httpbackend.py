@@ -1,0 +1,207 @@
+"""The wiki backend over HTTP: the REST API under /api/v1 with an API key, for the separate MCP app.
+
+API errors come back as the same otterwiki_api.errors types the service raises, so the tools map
+one taxonomy whichever backend they run on. Writes also send the caller's identity as `author`
+in the body; the REST API commits with the key's own author unless it honours that field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx2
+from otterwiki_api.errors import (
+    Busy,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    WikiError,
+)
+
+from .backend import Author
+
+_ERRORS: dict[str, type[WikiError]] = {
+    cls.code: cls
+    for cls in (Invalid, NotFound, Conflict, Unauthorized, Forbidden, TooLarge, Busy, Unavailable)
+}
+_BY_STATUS: dict[int, type[WikiError]] = {cls.status: cls for cls in _ERRORS.values()}
+
+
+def _page(path: str) -> str:
+    """The path for a URL. Dot segments are percent-encoded: an HTTP client would resolve them
+    away ('a/../b' -> 'b') and the wiki must see, and refuse, the path as given."""
+    segments = quote(path.strip("/"), safe="/").split("/")
+    return "/".join(s.replace(".", "%2E") if s in (".", "..") else s for s in segments)
+
+
+def _author(author: Author) -> dict[str, str]:
+    return {"name": author[0], "email": author[1]}
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+class HttpBackend:
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx2.BaseTransport | None = None,
+    ) -> None:
+        root = api_url.rstrip("/")
+        if root.endswith("/api/v1"):
+            root = root[: -len("/api/v1")]
+        self.api_url = root + "/api/v1"
+        self.client = httpx2.Client(
+            base_url=self.api_url,
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        try:
+            response = self.client.request(
+                method, self.api_url + path, params=_drop_none(params or {}) or None, json=body
+            )
+        except httpx2.TimeoutException:
+            raise Busy(f"the wiki at {self.api_url} answered too slowly; retry shortly") from None
+        except httpx2.HTTPError as e:
+            raise Unavailable(f"the wiki at {self.api_url} cannot be reached ({e})") from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.status_code < 400 and isinstance(data, dict):
+            return data
+        if not isinstance(data, dict):
+            raise Unavailable(
+                f"the wiki answered {method} {path} with HTTP {response.status_code} and no JSON"
+            )
+        cls = _ERRORS.get(str(data.get("code"))) or _BY_STATUS.get(response.status_code, WikiError)
+        extra = {k: v for k, v in data.items() if k not in ("error", "code")}
+        raise cls(str(data.get("error") or f"HTTP {response.status_code}"), **extra)
+
+    # -- pages ---------------------------------------------------------------------------------
+    def get_page(self, path: str, revision: str | None = None) -> dict[str, Any]:
+        return self._call("GET", f"/pages/{_page(path)}", params={"revision": revision})
+
+    def put_page(
+        self, path: str, content: str, revision: str | None, message: str | None, author: Author
+    ) -> dict[str, Any]:
+        body = {"content": content, "revision": revision, "commit_message": message}
+        body["author"] = _author(author)
+        return self._call("PUT", f"/pages/{_page(path)}", body=_drop_none(body))
+
+    def edit_page(
+        self,
+        path: str,
+        old_string: str,
+        new_string: str,
+        revision: str,
+        message: str | None,
+        author: Author,
+    ) -> dict[str, Any]:
+        body = {
+            "old_string": old_string,
+            "new_string": new_string,
+            "revision": revision,
+            "commit_message": message,
+            "author": _author(author),
+        }
+        return self._call("PATCH", f"/pages/{_page(path)}", body=_drop_none(body))
+
+    def delete_page(self, path: str, message: str | None, author: Author) -> dict[str, Any]:
+        body = _drop_none({"commit_message": message, "author": _author(author)})
+        return self._call("DELETE", f"/pages/{_page(path)}", body=body)
+
+    def rename_page(
+        self, path: str, new_path: str, message: str | None, author: Author
+    ) -> dict[str, Any]:
+        body = {"new_path": new_path, "commit_message": message, "author": _author(author)}
+        return self._call("POST", f"/pages/{_page(path)}/rename", body=_drop_none(body))
+
+    def list_pages(
+        self,
+        *,
+        prefix: str | None = None,
+        category: str | None = None,
+        tag: str | None = None,
+        updated_since: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        params = {
+            "prefix": prefix,
+            "category": category,
+            "tag": tag,
+            "updated_since": updated_since,
+            "limit": limit,
+            "cursor": cursor,
+        }
+        return self._call("GET", "/pages", params=params)
+
+    # -- search, links, history ----------------------------------------------------------------
+    def search(self, query: str, limit: int) -> dict[str, Any]:
+        return self._call("GET", "/search", params={"q": query, "limit": limit})
+
+    def semantic_search(self, query: str, limit: int) -> dict[str, Any]:
+        try:
+            return self._call("GET", "/semantic-search", params={"q": query, "n": limit})
+        except NotFound as e:
+            if "no API route" in e.message:
+                raise Unavailable("semantic search is not installed in the wiki") from None
+            raise
+
+    def links(self, path: str) -> dict[str, Any]:
+        return self._call("GET", f"/links/{_page(path)}")
+
+    def link_graph(self) -> dict[str, Any]:
+        return self._call("GET", "/links")
+
+    def history(self, path: str, limit: int | None) -> dict[str, Any]:
+        return self._call("GET", f"/pages/{_page(path)}/history", params={"limit": limit})
+
+    def changelog(self, limit: int) -> dict[str, Any]:
+        return self._call("GET", "/changelog", params={"limit": limit})
+
+    # -- attachments ---------------------------------------------------------------------------
+    def list_attachments(self, path: str) -> dict[str, Any]:
+        return self._call("GET", f"/pages/{_page(path)}/attachments")
+
+    def get_attachment(self, path: str, filename: str) -> dict[str, Any]:
+        return self._call("GET", f"/pages/{_page(path)}/attachments/{quote(filename, safe='')}")
+
+    def put_attachment(
+        self, path: str, filename: str, content_b64: str, message: str | None, author: Author
+    ) -> dict[str, Any]:
+        body = {
+            "filename": filename,
+            "content": content_b64,
+            "commit_message": message,
+            "author": _author(author),
+        }
+        return self._call("POST", f"/pages/{_page(path)}/attachments", body=_drop_none(body))
+
+    def delete_attachment(
+        self, path: str, filename: str, message: str | None, author: Author
+    ) -> dict[str, Any]:
+        body = _drop_none({"commit_message": message, "author": _author(author)})
+        return self._call(
+            "DELETE", f"/pages/{_page(path)}/attachments/{quote(filename, safe='')}", body=body
+        )

@@ -1,0 +1,306 @@
+"""A self-contained OAuth 2.1 authorization server for self-hosting (WIKIBOT_MCP_AUTH=local).
+
+The MCP SDK's handlers (through FastMCP's OAuthProvider) do the protocol: metadata, dynamic
+client registration, /authorize with PKCE, /token with the authorization-code and refresh grants,
+revocation. This class keeps their state in an OAuthStore and adds one thing: /authorize sends the
+person to an approval page, where a key the wiki accepts proves they may grant access and their
+name and email become the identity (the git author) of every token issued from that approval.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+from fastmcp.server.auth import AccessToken, OAuthProvider
+from mcp.server.auth.provider import (
+    AuthorizationCode,
+    AuthorizationParams,
+    AuthorizeError,
+    RefreshToken,
+    TokenError,
+    construct_redirect_uri,
+)
+from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from . import approval
+from .approval import Identity
+from .oauth_store import OAuthStore, digest
+
+APPROVAL_PATH = "/oauth/approve"
+PENDING_TTL = 600
+CODE_TTL = 300
+KeyCheck = Callable[[str], Identity | None]
+"""The identity behind a key the wiki accepts for approving (parts may be None), else None."""
+
+
+class LocalOAuthProvider(OAuthProvider):
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        store: OAuthStore,
+        check_key: KeyCheck,
+        access_token_ttl: int = 3600,
+        refresh_token_ttl: int = 30 * 86400,
+        site_name: str = "the wiki",
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            client_registration_options=ClientRegistrationOptions(enabled=True),
+            revocation_options=RevocationOptions(enabled=True),
+        )
+        self.store = store
+        self.check_key = check_key
+        self.access_token_ttl = access_token_ttl
+        self.refresh_token_ttl = refresh_token_ttl
+        self.site_name = site_name
+
+    # -- clients -------------------------------------------------------------------------------
+    async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        data = self.store.get("clients", client_id)
+        return OAuthClientInformationFull.model_validate(data) if data else None
+
+    async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        if not client_info.client_id:
+            raise ValueError("client_id is required")
+        with self.store.change() as state:
+            state["clients"][client_info.client_id] = client_info.model_dump(
+                mode="json", exclude_none=True
+            )
+
+    # -- authorization: the approval page stands between /authorize and the code ----------------
+    def _check_resource(self, resource: str | None) -> None:
+        if resource and self._resource_url is not None:
+            if resource.rstrip("/") != str(self._resource_url).rstrip("/"):
+                raise AuthorizeError("invalid_target", f"unknown resource {resource}")
+
+    async def authorize(
+        self, client: OAuthClientInformationFull, params: AuthorizationParams
+    ) -> str:
+        self._check_resource(params.resource)
+        request_id = secrets.token_urlsafe(24)
+        with self.store.change() as state:
+            state["pending"][request_id] = {
+                "client_id": client.client_id,
+                "state": params.state,
+                "scopes": params.scopes or [],
+                "code_challenge": params.code_challenge,
+                "redirect_uri": str(params.redirect_uri),
+                "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
+                "resource": params.resource,
+                "expires_at": time.time() + PENDING_TTL,
+            }
+        return f"{str(self.base_url).rstrip('/')}{APPROVAL_PATH}?request={request_id}"
+
+    def _pending(self, request_id: str) -> dict[str, Any] | None:
+        found = self.store.get("pending", request_id)
+        if not found or found["expires_at"] < time.time():
+            return None
+        return found
+
+    def _decide(self, request_id: str, identity: Identity | None) -> str | None:
+        """Consume the pending request: a redirect carrying a code (approved) or an error."""
+        with self.store.change() as state:
+            pending = state["pending"].pop(request_id, None)
+            if not pending or pending["expires_at"] < time.time():
+                return None
+            if identity is None:
+                return construct_redirect_uri(
+                    pending["redirect_uri"], error="access_denied", state=pending["state"]
+                )
+            code = secrets.token_urlsafe(32)
+            state["codes"][digest(code)] = {
+                **pending,
+                "identity": {"name": identity.name, "email": identity.email},
+                "expires_at": time.time() + CODE_TTL,
+            }
+        return construct_redirect_uri(pending["redirect_uri"], code=code, state=pending["state"])
+
+    async def approval_page(self, request: Request) -> Response:
+        if request.method == "GET":
+            request_id = request.query_params.get("request", "")
+            form: dict[str, str] = {}
+        else:
+            data = await request.form()
+            form = {k: str(v) for k, v in data.items()}
+            request_id = form.get("request", "")
+        pending = self._pending(request_id)
+        if pending is None:
+            return approval.message(
+                "This approval request is unknown or has expired. Start connecting again from "
+                "your MCP client.",
+                400,
+            )
+        client = await self.get_client(pending["client_id"])
+        shown = {
+            "request_id": request_id,
+            "client_name": (client.client_name if client else None) or pending["client_id"],
+            "redirect_host": urlsplit(pending["redirect_uri"]).netloc or pending["redirect_uri"],
+            "site": self.site_name,
+        }
+        if request.method == "GET":
+            return approval.page(**shown)
+        if form.get("action") == "deny":
+            target = self._decide(request_id, None)
+            return RedirectResponse(target, 303) if target else approval.message("Expired.", 400)
+        key_identity = await anyio.to_thread.run_sync(self.check_key, form.get("key", ""))
+        if key_identity is None:
+            await anyio.sleep(1.0)  # slows down guessing
+            return approval.page(**shown, error="That key is not accepted here.", status=403)
+        identity = approval.clean_identity(
+            form.get("name", ""), form.get("email", ""), key_identity
+        )
+        if isinstance(identity, str):
+            return approval.page(**shown, error=identity, status=400)
+        target = self._decide(request_id, identity)
+        if target is None:
+            return approval.message("This approval request has expired.", 400)
+        return RedirectResponse(target, 303)
+
+    def get_routes(self, mcp_path: str | None = None) -> list[Route]:
+        routes = super().get_routes(mcp_path)
+        routes.append(Route(APPROVAL_PATH, endpoint=self.approval_page, methods=["GET", "POST"]))
+        return routes
+
+    # -- codes and tokens ----------------------------------------------------------------------
+    async def load_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: str
+    ) -> AuthorizationCode | None:
+        found = self.store.get("codes", digest(authorization_code))
+        if not found or found["client_id"] != client.client_id:
+            return None
+        if found["expires_at"] < time.time():
+            return None
+        return AuthorizationCode(
+            code=authorization_code,
+            scopes=found["scopes"],
+            expires_at=found["expires_at"],
+            client_id=found["client_id"],
+            code_challenge=found["code_challenge"],
+            redirect_uri=found["redirect_uri"],
+            redirect_uri_provided_explicitly=found["redirect_uri_provided_explicitly"],
+            resource=found.get("resource"),
+            subject=found["identity"]["email"],
+        )
+
+    def _issue(
+        self,
+        state: dict[str, dict[str, Any]],
+        client_id: str,
+        scopes: list[str],
+        identity: dict[str, Any],
+        resource: str | None,
+    ) -> OAuthToken:
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        now = time.time()
+        grant = {
+            "client_id": client_id,
+            "scopes": scopes,
+            "identity": identity,
+            "resource": resource,
+        }
+        state["access"][digest(access)] = {
+            **grant,
+            "refresh": digest(refresh),
+            "expires_at": int(now + self.access_token_ttl),
+        }
+        state["refresh"][digest(refresh)] = {
+            **grant,
+            "access": digest(access),
+            "expires_at": int(now + self.refresh_token_ttl),
+        }
+        return OAuthToken(
+            access_token=access,
+            token_type="Bearer",
+            expires_in=self.access_token_ttl,
+            refresh_token=refresh,
+            scope=" ".join(scopes) or None,
+        )
+
+    async def exchange_authorization_code(
+        self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
+    ) -> OAuthToken:
+        with self.store.change() as state:
+            found = state["codes"].pop(digest(authorization_code.code), None)
+            if not found or found["client_id"] != client.client_id:
+                raise TokenError("invalid_grant", "authorization code not found or already used")
+            return self._issue(
+                state,
+                found["client_id"],
+                found["scopes"],
+                found["identity"],
+                found.get("resource"),
+            )
+
+    async def load_refresh_token(
+        self, client: OAuthClientInformationFull, refresh_token: str
+    ) -> RefreshToken | None:
+        found = self.store.get("refresh", digest(refresh_token))
+        if not found or found["client_id"] != client.client_id:
+            return None
+        if found["expires_at"] < time.time():
+            return None
+        return RefreshToken(
+            token=refresh_token,
+            client_id=found["client_id"],
+            scopes=found["scopes"],
+            expires_at=found["expires_at"],
+            resource=found.get("resource"),
+            subject=found["identity"]["email"],
+        )
+
+    async def exchange_refresh_token(
+        self,
+        client: OAuthClientInformationFull,
+        refresh_token: RefreshToken,
+        scopes: list[str],
+    ) -> OAuthToken:
+        with self.store.change() as state:
+            found = state["refresh"].pop(digest(refresh_token.token), None)
+            if not found or found["client_id"] != client.client_id:
+                raise TokenError("invalid_grant", "refresh token not found or already used")
+            if not set(scopes) <= set(found["scopes"]):
+                raise TokenError("invalid_scope", "more scopes than the original grant")
+            state["access"].pop(found.get("access", ""), None)  # rotation: the old pair ends
+            return self._issue(
+                state,
+                found["client_id"],
+                scopes or found["scopes"],
+                found["identity"],
+                found.get("resource"),
+            )
+
+    async def load_access_token(self, token: str) -> AccessToken | None:  # type: ignore[override]
+        found = self.store.get("access", digest(token))
+        if not found or found["expires_at"] < time.time():
+            return None
+        identity = found["identity"]
+        return AccessToken(
+            token=token,
+            client_id=found["client_id"],
+            scopes=found["scopes"],
+            expires_at=found["expires_at"],
+            resource=found.get("resource"),
+            subject=identity["email"],
+            claims={"sub": identity["email"], "email": identity["email"], "name": identity["name"]},
+        )
+
+    async def verify_token(self, token: str) -> AccessToken | None:  # type: ignore[override]
+        return await self.load_access_token(token)
+
+    async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        with self.store.change() as state:
+            key = digest(token.token)
+            for section, partner in (("access", "refresh"), ("refresh", "access")):
+                entry = state[section].pop(key, None)
+                if entry:  # each entry names its partner's digest under the partner's section
+                    state[partner].pop(entry.get(partner, ""), None)

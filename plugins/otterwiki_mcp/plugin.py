@@ -1,0 +1,35 @@
+"""Otterwiki hook implementations: serve MCP from the wiki itself when the plugin is installed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from otterwiki.plugins import hookimpl
+
+from .settings import McpSettings
+
+log = logging.getLogger(__name__)
+
+
+class McpPlugin:
+    def __init__(self) -> None:
+        self.router: Any = None
+
+    @hookimpl(trylast=True)
+    def setup(self, app: Flask, db: Any, storage: Any) -> None:
+        settings = McpSettings.from_config(app.config)  # a bad setting stops the wiki, loudly
+        if not settings.enabled:
+            return
+        try:
+            from .inwiki import install
+        except ImportError as e:
+            log.warning("wikibot MCP is off: %s is missing: pip install 'wikibot[mcp]'", e.name)
+            return
+        self.router = install(app, settings)
+        app.extensions["wikibot_mcp"] = self.router
+
+    @hookimpl
+    def info(self) -> tuple[str, str, str]:
+        return ("wikibot MCP", "an MCP server for Claude and other agents at /mcp", "MCP")

@@ -1,0 +1,174 @@
+"""The MCP ASGI app: one MCP server per public origin, each started on first use.
+
+OAuth metadata must name the URL the client used (the MCP SDK client refuses protected-resource
+metadata for another URL), and a wiki is often reached under several names (localhost and
+127.0.0.1, a tunnel, a proxy). With WIKIBOT_MCP_BASE_URL set there is exactly one origin.
+Otherwise each origin seen (X-Forwarded-Proto/-Host, else the request's own) gets its own
+server: forged headers only change what the forger is told. At most `max_origins` servers run;
+past that the least recently used idle one is stopped (it is rebuilt if its origin comes back, and
+tokens live in the shared store), so made-up host names cost a rebuild, never a refusal.
+
+Each server's lifespan (the MCP session manager) runs in a task of the serving event loop, started
+on its first request, so the app also works where no ASGI lifespan is sent (a2wsgi, Lambda).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+
+from .paths import DeclaredPath, declared_paths
+
+Scope = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[dict[str, Any]], Any]
+_HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+PLACEHOLDER_ORIGIN = "http://localhost"
+
+
+def request_origin(scope: Scope) -> str | None:
+    """scheme://host[:port] the client used, or None when the headers make no sense."""
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    scheme = headers.get("x-forwarded-proto") or scope.get("scheme") or "http"
+    host = headers.get("x-forwarded-host") or headers.get("host")
+    if not host and scope.get("server"):
+        host = "{}:{}".format(*scope["server"])
+    scheme = scheme.split(",")[0].strip().lower()
+    host = (host or "").split(",")[0].strip().lower()
+    if scheme not in ("http", "https") or not _HOST.match(host):
+        return None
+    default_port = ":443" if scheme == "https" else ":80"
+    if host.endswith(default_port):
+        host = host[: -len(default_port)]
+    return f"{scheme}://{host}"
+
+
+@dataclass
+class _Running:
+    app: Starlette
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+    in_flight: int = 0
+    last_used: float = 0.0
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
+async def _start(app: Starlette) -> _Running:
+    """Enter `app`'s lifespan in a task of its own that holds it until told to stop."""
+    started, stop = asyncio.Event(), asyncio.Event()
+    failure: list[BaseException] = []
+
+    async def hold() -> None:
+        try:
+            async with app.router.lifespan_context(app):
+                started.set()
+                await stop.wait()
+        except BaseException as e:
+            failure.append(e)
+            started.set()
+            raise
+
+    task = asyncio.get_running_loop().create_task(hold())
+    await started.wait()
+    if failure:
+        raise failure[0]
+    return _Running(app, stop, task)
+
+
+class OriginRouter:
+    def __init__(
+        self, build: Callable[[str], Starlette], base_url: str | None, max_origins: int = 16
+    ) -> None:
+        self.build = build
+        self.base_url = base_url
+        self.max_origins = max_origins
+        self._running: dict[str, _Running] = {}
+        self._lock: asyncio.Lock | None = None
+
+    def declared_paths(self) -> list[DeclaredPath]:
+        """Every path and method the app serves under this configuration (the same for every
+        origin), read from a server's real routes."""
+        return declared_paths(self.build(self.base_url or PLACEHOLDER_ORIGIN))
+
+    async def _running_for(self, origin: str) -> _Running | None:
+        running = self._running.get(origin)
+        if running is not None:
+            return running
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            running = self._running.get(origin)
+            if running is None:
+                if len(self._running) >= self.max_origins and not await self._evict_one():
+                    return None
+                running = await _start(self.build(origin))
+                self._running[origin] = running
+        return running
+
+    async def _evict_one(self) -> bool:
+        idle = [(r.last_used, o) for o, r in self._running.items() if r.in_flight == 0]
+        if not idle:
+            return False
+        _, origin = min(idle)
+        await self._running.pop(origin).close()
+        return True
+
+    async def app_for(self, origin: str) -> Starlette | None:
+        running = await self._running_for(origin)
+        return running.app if running else None
+
+    async def aclose(self) -> None:
+        running, self._running = list(self._running.values()), {}
+        for server in running:
+            await server.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        origin = self.base_url or request_origin(scope)
+        if origin is None:
+            await PlainTextResponse("bad Host header", 400)(scope, receive, send)
+            return
+        try:
+            running = await self._running_for(origin)
+        except ValueError as e:  # e.g. the OAuth server refuses a plain-http public issuer
+            text = f"cannot serve MCP at {origin}: {e}; use https (or localhost)"
+            await PlainTextResponse(text, 400)(scope, receive, send)
+            return
+        if running is None:
+            text = "busy serving other host names; retry, or set WIKIBOT_MCP_BASE_URL"
+            await PlainTextResponse(text, 503)(scope, receive, send)
+            return
+        running.in_flight += 1
+        try:
+            await running.app(scope, receive, send)
+        finally:
+            running.in_flight -= 1
+            running.last_used = time.monotonic()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self.base_url:
+                        await self.app_for(self.base_url)
+                except Exception as e:  # noqa: BLE001 - reported to the server, which stops
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,166 @@
+"""Every setting of the MCP plugin, read in one place: Flask config first, then the environment.
+
+The standalone MCP app has no Flask config and passes `{}`, so there everything comes from the
+environment. Each setting has a default; `from_config` raises ValueError naming a bad one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Author = tuple[str, str]
+AUTH_MODES = ("local", "authkit", "tokens")
+DEFAULT_TOKEN_AUTHOR: Author = ("MCP token", "mcp-token@wikibot.local")
+_AUTHOR = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>\s]+)>\s*$")
+
+
+def _get(config: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    value = config.get(key)
+    if value is None or value == "":
+        value = os.environ.get(key)
+    return default if value is None or value == "" else value
+
+
+def _number(config: Mapping[str, Any], key: str, default: float, minimum: float = 0) -> float:
+    value = _get(config, key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be a number, got {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{key} must be at least {minimum}, got {number}")
+    return number
+
+
+def _flag(config: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = _get(config, key, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{key} must be true or false, got {value!r}")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def parse_author(text: str, key: str) -> Author:
+    """'Name <email>' -> (name, email)."""
+    match = _AUTHOR.match(text)
+    if not match:
+        raise ValueError(f"{key} must look like 'Name <email>', got {text!r}")
+    email = match.group("email")
+    return match.group("name") or email, email
+
+
+@dataclass(frozen=True)
+class StaticToken:
+    """A bearer token for scripts and Claude Code, kept only as its SHA-256, with a git author."""
+
+    name: str
+    digest: str
+    author: Author
+
+
+def _static_tokens(config: Mapping[str, Any]) -> list[StaticToken]:
+    tokens = []
+    single = _get(config, "WIKIBOT_MCP_TOKEN")
+    if single:
+        author_text = _get(config, "WIKIBOT_MCP_TOKEN_AUTHOR")
+        author = (
+            parse_author(author_text, "WIKIBOT_MCP_TOKEN_AUTHOR")
+            if author_text
+            else DEFAULT_TOKEN_AUTHOR
+        )
+        tokens.append(StaticToken("WIKIBOT_MCP_TOKEN", hash_token(str(single)), author))
+    raw = _get(config, "WIKIBOT_MCP_TOKENS")
+    if raw:
+        try:
+            entries = json.loads(raw) if isinstance(raw, str) else raw
+        except json.JSONDecodeError as e:
+            raise ValueError(f"WIKIBOT_MCP_TOKENS is not valid JSON: {e}") from None
+        if not isinstance(entries, list):
+            raise ValueError("WIKIBOT_MCP_TOKENS must be a JSON list")
+        for i, entry in enumerate(entries):
+            where = f"WIKIBOT_MCP_TOKENS #{i + 1}"
+            if not isinstance(entry, dict) or not (entry.get("token") or entry.get("sha256")):
+                raise ValueError(f"{where} needs 'token' or 'sha256'")
+            digest = str(entry.get("sha256") or hash_token(str(entry["token"]))).lower()
+            email = str(entry.get("email") or DEFAULT_TOKEN_AUTHOR[1])
+            name = str(entry.get("name") or email)
+            tokens.append(StaticToken(str(entry.get("label") or where), digest, (name, email)))
+    return tokens
+
+
+def _base_url(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = str(value).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+$", value):
+        raise ValueError(
+            f"WIKIBOT_MCP_BASE_URL must be an origin like https://wiki.example.org, got {value!r}"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class McpSettings:
+    enabled: bool
+    path: str
+    auth: str
+    base_url: str | None
+    authkit_domain: str | None
+    static_tokens: tuple[StaticToken, ...]
+    state_path: str | None
+    approval_key: str | None
+    access_token_ttl: int
+    refresh_token_ttl: int
+    cors_origins: tuple[str, ...]
+    max_origins: int
+    api_url: str | None
+    api_key: str | None
+    http_timeout: float
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> McpSettings:
+        path = str(_get(config, "WIKIBOT_MCP_PATH", "/mcp")).rstrip("/")
+        if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", path):
+            raise ValueError(f"WIKIBOT_MCP_PATH must look like /mcp, got {path!r}")
+        auth = str(_get(config, "WIKIBOT_MCP_AUTH", "local")).lower()
+        if auth not in AUTH_MODES:
+            raise ValueError(f"WIKIBOT_MCP_AUTH must be one of {AUTH_MODES}, got {auth!r}")
+        domain = _get(config, "WIKIBOT_MCP_AUTHKIT_DOMAIN")
+        if auth == "authkit" and not domain:
+            raise ValueError("WIKIBOT_MCP_AUTH=authkit needs WIKIBOT_MCP_AUTHKIT_DOMAIN")
+        tokens = tuple(_static_tokens(config))
+        if auth == "tokens" and not tokens:
+            raise ValueError("WIKIBOT_MCP_AUTH=tokens needs WIKIBOT_MCP_TOKEN(S)")
+        origins = str(_get(config, "WIKIBOT_MCP_CORS_ORIGINS", "*"))
+        api_url = _get(config, "WIKIBOT_API_URL")
+        return cls(
+            enabled=_flag(config, "WIKIBOT_MCP_ENABLED", True),
+            path=path,
+            auth=auth,
+            base_url=_base_url(_get(config, "WIKIBOT_MCP_BASE_URL")),
+            authkit_domain=str(domain).rstrip("/") if domain else None,
+            static_tokens=tokens,
+            state_path=_get(config, "WIKIBOT_MCP_STATE_PATH"),
+            approval_key=_get(config, "WIKIBOT_MCP_APPROVAL_KEY"),
+            access_token_ttl=int(_number(config, "WIKIBOT_MCP_ACCESS_TOKEN_TTL", 3600, 60)),
+            refresh_token_ttl=int(_number(config, "WIKIBOT_MCP_REFRESH_TOKEN_TTL", 30 * 86400, 60)),
+            cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            max_origins=int(_number(config, "WIKIBOT_MCP_MAX_ORIGINS", 16, 1)),
+            api_url=str(api_url).rstrip("/") if api_url else None,
+            api_key=_get(config, "WIKIBOT_API_KEY"),
+            http_timeout=_number(config, "WIKIBOT_MCP_HTTP_TIMEOUT", 30.0, 1),
+        )

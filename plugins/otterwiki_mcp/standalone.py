@@ -1,0 +1,35 @@
+"""The separate MCP service: an ASGI app over the REST API (HTTP backend), configured from the
+environment. Serve it with `uvicorn --factory otterwiki_mcp.standalone:create_app`, or wrap it
+with Mangum on Lambda.
+
+Needs WIKIBOT_API_URL (the wiki, e.g. https://wiki.example.org) and WIKIBOT_API_KEY (a key with
+write scope). The local OAuth server's approval page accepts WIKIBOT_MCP_APPROVAL_KEY, else
+WIKIBOT_API_KEY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .app import build_asgi, plain_keys
+from .httpbackend import HttpBackend
+from .paths import DeclaredPath
+from .router import OriginRouter
+from .settings import McpSettings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> OriginRouter:
+    """The MCP ASGI app; `config` overrides the environment (tests, embedding)."""
+    settings = McpSettings.from_config(config or {})
+    if not settings.api_url or not settings.api_key:
+        raise ValueError("the MCP service needs WIKIBOT_API_URL and WIKIBOT_API_KEY")
+    backend = HttpBackend(settings.api_url, settings.api_key, timeout=settings.http_timeout)
+    check = plain_keys([settings.approval_key or settings.api_key])
+    return build_asgi(settings, backend, check)
+
+
+def declared_paths(config: Mapping[str, Any] | None = None) -> list[DeclaredPath]:
+    """Every path and method the MCP service serves under this configuration (for the route
+    plan). Builds the app, makes no request."""
+    return create_app(config).declared_paths()

@@ -1,0 +1,337 @@
+"""The MCP tools: one implementation over a WikiBackend. Docstrings and argument descriptions are
+the model's manual, so they say when to use a tool and what to do with what it returns."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Literal
+
+from fastmcp import FastMCP
+from mcp.types import ToolAnnotations
+from otterwiki_api.errors import Invalid
+from pydantic import Field
+
+from .backend import WikiBackend
+from .errors import wiki_errors
+from .identity import current_author
+from .sections import extract_section, headings
+
+PathArg = Annotated[
+    str,
+    Field(
+        description="The note's path: folders separated by '/', without '.md', e.g. "
+        "'Projects/Plan'. Case does not matter."
+    ),
+]
+MessageArg = Annotated[
+    str | None,
+    Field(description="Optional git commit message; a sensible one is made when omitted."),
+]
+RevisionArg = Annotated[
+    str,
+    Field(
+        description="The revision read_note returned for this note (at least 7 hex digits). "
+        "The write is refused if the note changed since then."
+    ),
+]
+
+READ = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
+WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, openWorldHint=False)
+DESTROY = ToolAnnotations(readOnlyHint=False, destructiveHint=True, openWorldHint=False)
+TEXT_TYPES = ("text/", "application/json", "application/xml", "image/svg+xml")
+
+
+def _summary(page: dict[str, Any]) -> dict[str, Any]:
+    keys = ("path", "name", "category", "tags", "updated_at", "revision")
+    return {k: page[k] for k in keys if k in page}
+
+
+def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
+    """Add every wiki tool to `mcp`, each calling `backend` with the caller as git author."""
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def read_note(
+        path: PathArg,
+        revision: Annotated[
+            str | None,
+            Field(description="Read the note as it was at this revision (from get_history)."),
+        ] = None,
+        section: Annotated[
+            str | None,
+            Field(
+                description="Return only the section under this heading (without '#'), up to "
+                "the next heading of the same or a higher level.",
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
+        """Read a note: its markdown, front matter, links and current revision.
+
+        Keep the returned `revision`: write_note (replacing) and edit_note need it, so a change
+        made by someone else in between is never overwritten. For long notes, pass `section` to
+        read one part; `headings` lists the note's headings.
+        """
+        page = backend.get_page(path, revision)
+        result = {
+            "path": page["path"],
+            "name": page["name"],
+            "revision": page["revision"],
+            "content": page["content"],
+            "frontmatter": page.get("frontmatter"),
+            "headings": [text for _, _, text in headings(page["content"])],
+            "links_to": page.get("links_to", []),
+            "linked_from": page.get("linked_from", []),
+            "last_commit": page.get("last_commit"),
+        }
+        if section:
+            part = extract_section(page["content"], section)
+            if part is None:
+                raise Invalid(
+                    f"{page['path']} has no section {section!r}; its headings are: "
+                    + (", ".join(repr(h) for h in result["headings"]) or "none")
+                )
+            result["content"] = part
+            result["section"] = section
+        return result
+
+    @mcp.tool(annotations=WRITE)
+    @wiki_errors
+    def write_note(
+        path: PathArg,
+        content: Annotated[str, Field(description="The note's full markdown.")],
+        revision: Annotated[
+            str | None,
+            Field(
+                description="Leave out to create a new note. To replace an existing note, pass "
+                "the revision read_note returned."
+            ),
+        ] = None,
+        commit_message: MessageArg = None,
+    ) -> dict[str, Any]:
+        """Create a note, or replace a whole note's content.
+
+        To change part of an existing note prefer edit_note. Link other notes with
+        [[Wiki Links]] (e.g. [[Projects/Plan]] or [[Plan|the plan]]). Returns the new revision.
+        """
+        return backend.put_page(path, content, revision, commit_message, current_author())
+
+    @mcp.tool(annotations=WRITE)
+    @wiki_errors
+    def edit_note(
+        path: PathArg,
+        old_string: Annotated[
+            str,
+            Field(
+                description="Exact text to replace. It must occur exactly once in the note: "
+                "include surrounding words if it is not unique."
+            ),
+        ],
+        new_string: Annotated[str, Field(description="The text to put in its place.")],
+        revision: RevisionArg,
+        commit_message: MessageArg = None,
+    ) -> dict[str, Any]:
+        """Replace one exact, unique piece of text in a note (the way to make small changes).
+
+        Read the note first and pass its revision. Returns the new revision, for the next edit.
+        """
+        return backend.edit_page(
+            path, old_string, new_string, revision, commit_message, current_author()
+        )
+
+    @mcp.tool(annotations=DESTROY)
+    @wiki_errors
+    def delete_note(path: PathArg, commit_message: MessageArg = None) -> dict[str, Any]:
+        """Delete a note and its attachments. Git keeps the history, but the note is gone from
+        the wiki; links to it become broken."""
+        return backend.delete_page(path, commit_message, current_author())
+
+    @mcp.tool(annotations=DESTROY)
+    @wiki_errors
+    def rename_note(
+        path: PathArg,
+        new_path: Annotated[str, Field(description="The note's new path, e.g. 'Archive/Plan'.")],
+        commit_message: MessageArg = None,
+    ) -> dict[str, Any]:
+        """Move or rename a note (with its attachments). Every [[link]] to it in other notes is
+        rewritten in the same commit; `updated_pages` lists the notes that changed."""
+        return backend.rename_page(path, new_path, commit_message, current_author())
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def list_notes(
+        prefix: Annotated[
+            str | None, Field(description="Only notes whose path starts with this: 'Projects/'.")
+        ] = None,
+        category: Annotated[
+            str | None, Field(description="Only notes whose front matter has this category.")
+        ] = None,
+        tag: Annotated[str | None, Field(description="Only notes with this tag.")] = None,
+        updated_since: Annotated[
+            str | None,
+            Field(description="Only notes changed since this ISO 8601 date, e.g. '2025-01-31'."),
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=1000, description="Notes per page (1-1000).")] = 100,
+        cursor: Annotated[
+            str | None,
+            Field(description="The next_cursor of the previous call, to get the next page."),
+        ] = None,
+    ) -> dict[str, Any]:
+        """List notes in path order, with their category, tags, last change and revision.
+
+        When `next_cursor` is in the answer there are more: call again with cursor=next_cursor.
+        `total` counts every matching note.
+        """
+        listing = backend.list_pages(
+            prefix=prefix,
+            category=category,
+            tag=tag,
+            updated_since=updated_since,
+            limit=limit,
+            cursor=cursor,
+        )
+        answer: dict[str, Any] = {
+            "notes": [_summary(p) for p in listing["pages"]],
+            "total": listing["total"],
+        }
+        if listing.get("next_cursor"):
+            answer["next_cursor"] = listing["next_cursor"]
+        return answer
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def search_notes(
+        query: Annotated[
+            str,
+            Field(
+                description="Words to find. A note matches when it contains every word; the "
+                "last word also matches as a prefix ('deploy' finds 'deployment')."
+            ),
+        ],
+        limit: Annotated[int, Field(ge=1, le=100, description="Most results to return.")] = 20,
+    ) -> dict[str, Any]:
+        """Full-text search over titles and content, best match first, with a snippet each.
+
+        Use this for names, terms and exact words; use fewer words if nothing is found, and
+        semantic_search to find notes by meaning.
+        """
+        return backend.search(query, limit)
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def semantic_search(
+        query: Annotated[
+            str, Field(description="A question or description of what you are looking for.")
+        ],
+        limit: Annotated[int, Field(ge=1, le=50, description="Most notes to return.")] = 5,
+    ) -> dict[str, Any]:
+        """Find notes by meaning (embeddings), even when they use other words than the query.
+
+        Each result has the note's path, a score and its best-matching passages (`chunks`, with
+        the section they are in). If semantic search is unavailable, use search_notes.
+        """
+        return backend.semantic_search(query, limit)
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def get_links(path: PathArg) -> dict[str, Any]:
+        """The notes this note links to (`links_to`) and the notes linking to it (`linked_from`).
+        A linked path with no note behind it is a broken link (write_note can create it)."""
+        return backend.links(path)
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def get_history(
+        path: PathArg,
+        limit: Annotated[int, Field(ge=1, le=1000, description="Most commits to return.")] = 20,
+    ) -> dict[str, Any]:
+        """A note's change history, newest first: revision, author, date and message of each
+        commit. Pass a revision to read_note to see the note as it was then."""
+        return backend.history(path, limit)
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def get_recent_changes(
+        limit: Annotated[int, Field(ge=1, le=1000, description="Most commits to return.")] = 20,
+    ) -> dict[str, Any]:
+        """The latest changes across the whole wiki, newest first, with the notes each touched.
+        Use it to catch up on what others changed."""
+        return backend.changelog(limit)
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def find_orphaned_notes() -> dict[str, Any]:
+        """Notes that no other note links to (the front page, Home, is never counted). Good
+        candidates to link from a related note, or to clean up."""
+        pages = backend.list_pages()["pages"]
+        edges = backend.link_graph()["edges"]
+        linked = {e["target"].casefold() for e in edges if e["source"] != e["target"]}
+        orphans = [
+            _summary(p)
+            for p in pages
+            if p["path"].casefold() not in linked and p["path"].casefold() != "home"
+        ]
+        return {"orphans": orphans, "total": len(orphans)}
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def list_attachments(path: PathArg) -> dict[str, Any]:
+        """Files attached to a note: name, size, type and last change of each."""
+        return backend.list_attachments(path)
+
+    @mcp.tool(annotations=WRITE)
+    @wiki_errors
+    def upload_attachment(
+        path: PathArg,
+        filename: Annotated[
+            str, Field(description="The file's name, e.g. 'diagram.png' (no folders).")
+        ],
+        content: Annotated[str, Field(description="The file's content, as `encoding` says.")],
+        encoding: Annotated[
+            Literal["base64", "text"],
+            Field(description="'base64' for any file, 'text' to send UTF-8 text as is."),
+        ] = "base64",
+        commit_message: MessageArg = None,
+    ) -> dict[str, Any]:
+        """Attach a file to a note (replacing a file of the same name). Embed it in the note
+        with ![](filename) for images or [name](filename) for other files."""
+        if encoding == "text":
+            data = base64.b64encode(content.encode("utf-8")).decode("ascii")
+        else:
+            try:
+                base64.b64decode(content, validate=True)
+            except (binascii.Error, ValueError):
+                raise Invalid("content is not valid base64; or pass encoding='text'") from None
+            data = content
+        return backend.put_attachment(path, filename, data, commit_message, current_author())
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def download_attachment(
+        path: PathArg, filename: Annotated[str, Field(description="The attachment's name.")]
+    ) -> dict[str, Any]:
+        """Fetch an attached file: `content_base64` always, and `text` too when it is text."""
+        found = backend.get_attachment(path, filename)
+        answer = {
+            "filename": found["filename"],
+            "size": found["size"],
+            "mime_type": found["mime_type"],
+            "content_base64": found["content"],
+        }
+        if str(found["mime_type"]).startswith(TEXT_TYPES):
+            try:
+                answer["text"] = base64.b64decode(found["content"]).decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        return answer
+
+    @mcp.tool(annotations=DESTROY)
+    @wiki_errors
+    def delete_attachment(
+        path: PathArg,
+        filename: Annotated[str, Field(description="The attachment's name.")],
+        commit_message: MessageArg = None,
+    ) -> dict[str, Any]:
+        """Remove a file attached to a note. Links to it in the note stop working, so edit the
+        note too if it shows or links the file."""
+        return backend.delete_attachment(path, filename, commit_message, current_author())
