@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -13,7 +14,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, PathConverter, Rule
 
 from .auth import ApiKey
-from .errors import Invalid, NotFound, TooLarge, WikiError
+from .errors import Invalid, NotFound, TooLarge, Unavailable, WikiError
 from .openapi import openapi_document
 from .runtime import ApiRuntime
 
@@ -57,6 +58,12 @@ def body() -> dict[str, Any]:
         raise Invalid("request body is not valid JSON")
     if not isinstance(data, dict):
         raise Invalid("request body must be a JSON object")
+    # JSON may escape an unpaired UTF-16 surrogate ("\ud800"), which no file or git can store
+    if re.search(rb"\\u[dD][89a-fA-F]", raw):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid("request body contains an unpaired surrogate (\\ud800-\\udfff)") from None
     return data
 
 
@@ -202,6 +209,15 @@ def changelog() -> Response:
 
 @route("/search", ["GET"])
 def search() -> Response:
+    mode = str_arg("mode") or "fulltext"
+    if mode == "hybrid":  # full text fused with the semantic search plugin's ranking
+        semantic = current_app.extensions.get("wikibot_search")
+        if semantic is None:
+            raise Unavailable("mode=hybrid needs the semantic search plugin (otterwiki_search)")
+        engine, _ = semantic.require()
+        return jsonify(engine.hybrid(str_arg("q"), int_arg("limit")))
+    if mode != "fulltext":
+        raise Invalid("mode must be 'fulltext' or 'hybrid'")
     return jsonify(runtime().service.search(str_arg("q"), int_arg("limit")))
 
 
@@ -281,8 +297,9 @@ def install(app: Flask) -> None:
     @app.before_request
     def _api_urls_stay_json() -> tuple[Response, int] | None:
         path = request.path
-        if request.blueprint == bp.name or not (path == "/api/v1" or path.startswith("/api/v1/")):
-            return None
+        routed = request.url_rule is not None and request.url_rule.rule.startswith("/api/v1/")
+        if routed or not (path == "/api/v1" or path.startswith("/api/v1/")):
+            return None  # ours, another wikibot plugin's (search), or not under /api/v1 at all
         if "//" in path:
             error: WikiError = Invalid("the URL has an empty path segment ('//')")
         else:

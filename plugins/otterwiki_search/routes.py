@@ -41,7 +41,8 @@ def reindex() -> tuple[Response, int]:
     if not isinstance(full, bool):
         raise Invalid("full must be true or false")
     assert rt.settings is not None
-    return jsonify(sync.step(rt.settings.reindex_budget, full=full)), 202
+    sync.step(rt.settings.reindex_budget, full=full)
+    return jsonify(sync.status()), 202
 
 
 @bp.get("/reindex/status")

@@ -1,0 +1,87 @@
+"""Semantic and hybrid search through the REST API of the real wiki (local model, offline)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def topics(app):
+    from conftest import Api
+
+    api = Api(client=app.test_client())
+    prefix = "Semantic"
+    pages = {
+        f"{prefix}/Volcanoes": "# Volcanoes\n\nMagma rises through the crust and erupts as lava "
+        "and ash from the mountain's crater.",
+        f"{prefix}/Violins": "# Violins\n\nA bowed string instrument with four strings, played "
+        "under the chin in orchestras.\n\n## Making\n\nLuthiers carve spruce and maple.",
+        f"{prefix}/Sourdough": "# Sourdough\n\nA starter of wild yeast leavens the dough, giving "
+        "the bread its tangy crumb.",
+    }
+    for path, content in pages.items():
+        status, body, _ = api.put(f"/pages/{path}", {"content": content})
+        assert status in (200, 201, 409), body
+    return pages
+
+
+def test_semantic_search_one_entry_per_page(api, topics):
+    status, body, _ = api.get(
+        "/semantic-search", params={"q": "hot molten rock erupting", "n": 3, "max_chunks_per_page": 2}
+    )
+    assert status == 200, body
+    assert body["query"] == "hot molten rock erupting"
+    assert body["results"][0]["path"] == "Semantic/Volcanoes"
+    paths = [r["path"] for r in body["results"]]
+    assert len(paths) == len(set(paths)) == body["total"] <= 3
+    first = body["results"][0]
+    assert set(first) >= {"name", "path", "snippet", "score", "distance", "chunks"}
+    assert first["chunks"][0]["text"].startswith("Magma") and first["chunks"][0]["section"] == ""
+    hit = api.get("/semantic-search", params={"q": "woodworking for fiddle makers"})[1]["results"][0]
+    assert hit["path"] == "Semantic/Violins" and hit["chunks"][0]["section"] == "Making"
+
+
+def test_hybrid_mode_fuses_both_rankings(api, topics):
+    status, body, _ = api.get("/search", params={"q": "tangy bread", "mode": "hybrid"})
+    assert status == 200, body
+    assert body["mode"] == "hybrid" and body["results"][0]["path"] == "Semantic/Sourdough"
+    assert body["results"][0]["ranks"] == {"fulltext": 1, "semantic": 1}
+    assert api.get("/search", params={"q": "x", "mode": "psychic"})[0] == 422
+
+
+def test_bad_parameters(api, topics):
+    assert api.get("/semantic-search")[0] == 422
+    assert api.get("/semantic-search", params={"q": "x", "n": 0})[0] == 422
+    assert api.get("/semantic-search", params={"q": "x", "n": "many"})[0] == 422
+    assert api.get("/semantic-search", params={"q": "x", "max_chunks_per_page": 99})[0] == 422
+    assert api.get("/semantic-search", params={"q": "x"}, key=None)[0] == 401
+
+
+def test_reindex_needs_admin_and_reports_progress(api, topics):
+    assert api.post("/reindex", {}, key="write")[0] == 403
+    status, body, _ = api.post("/reindex", {})
+    assert status == 202 and body["status"] == "complete" and body["pages"] >= 3
+    assert api.post("/reindex", {"full": "yes"})[0] == 422
+    status, body, _ = api.get("/reindex/status", key="read")
+    assert status == 200 and body["status"] == "complete"
+    assert body["embedder"]["model"] == "all-MiniLM-L6-v2" and body["embedder"]["dimension"] == 384
+
+
+def test_without_an_embedder_search_answers_503_and_the_wiki_keeps_working(app, api, topics):
+    from otterwiki_search.plugin import build_runtime
+
+    saved = app.extensions["wikibot_search"]
+    app.extensions["wikibot_search"] = build_runtime(
+        {"WIKIBOT_SEARCH_EMBEDDER": "none"}, app.config["REPOSITORY"]
+    )
+    try:
+        status, body, _ = api.get("/semantic-search", params={"q": "lava"})
+        assert status == 503 and "WIKIBOT_SEARCH_EMBEDDER=none" in body["error"]
+        assert api.get("/search", params={"q": "lava", "mode": "hybrid"})[0] == 503
+        assert api.post("/reindex", {})[0] == 503
+        status, body, _ = api.get("/reindex/status")
+        assert status == 200 and body["status"] == "unavailable"
+        assert api.get("/search", params={"q": "magma"})[1]["total"] >= 1
+        assert app.test_client().get("/Semantic/Volcanoes").status_code == 200
+    finally:
+        app.extensions["wikibot_search"] = saved
