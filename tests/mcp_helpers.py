@@ -272,7 +272,8 @@ def inwiki_mcp(live_url: str) -> McpTarget:
 
 @pytest.fixture(scope="session")
 def standalone_mcp(live_url: str) -> Iterator[McpTarget]:
-    """The separate MCP app (HTTP backend to the wiki's REST API with the write key), served by
+    """The separate MCP app (HTTP backend to the wiki's REST API with an admin key, which may
+    commit on behalf of the signed-in user), served by
     uvicorn, with a static token for Sam."""
     from conftest import KEYS
     from otterwiki_mcp.standalone import create_app
@@ -283,7 +284,7 @@ def standalone_mcp(live_url: str) -> Iterator[McpTarget]:
             "WIKIBOT_MCP_AUTH": "tokens",
             "WIKIBOT_MCP_TOKENS": json.dumps(tokens),
             "WIKIBOT_API_URL": live_url,
-            "WIKIBOT_API_KEY": KEYS["write"],
+            "WIKIBOT_API_KEY": KEYS["admin"],
         }
     )
     with Uvicorn(app) as server:

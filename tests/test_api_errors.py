@@ -161,3 +161,16 @@ def test_unknown_routes_and_methods_are_json(client_api):
     assert status == 404 and "no API route" in body["error"]
     status, body, headers = client_api.call("POST", "/health", json_body={})
     assert status == 405 and body["error"] and "GET" in headers["Allow"]
+
+
+def test_admin_keys_may_write_on_behalf_of_an_author(client_api, unique, repo):
+    body = {"content": "x", "author": {"name": "Claude User", "email": "user@example.org"}}
+    status, created, _ = client_api.put(f"/pages/{unique}", body)
+    assert status == 201
+    assert git(repo, "show", "-s", "--format=%an <%ae>", created["revision"]).strip() == (
+        "Claude User <user@example.org>"
+    )
+    assert client_api.put(f"/pages/{unique}-w", body, key="write")[0] == 403
+    for bad in ({"name": ""}, {"name": "a<b"}, "someone", {"name": "x", "email": 5}):
+        status, resp, _ = client_api.put(f"/pages/{unique}-bad", {"content": "x", "author": bad})
+        assert status == 422, (bad, resp)

@@ -271,20 +271,7 @@ def _author_of(repo: str, filename: str) -> tuple[str, str]:
     return name, email
 
 
-@pytest.mark.parametrize(
-    "backend",
-    [
-        "inprocess",
-        pytest.param(
-            "http",
-            marks=pytest.mark.xfail(
-                reason="the REST API commits with its key's author; it does not yet honour the "
-                "'author' the HTTP backend sends",
-                strict=False,
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("backend", ["inprocess", "http"])
 def test_commits_are_authored_by_the_caller(
     backend: str, request: pytest.FixtureRequest, repo: str, unique: str
 ) -> None:

@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, PathConverter, Rule
 
 from .auth import ApiKey
-from .errors import Invalid, NotFound, TooLarge, Unavailable, WikiError
+from .errors import Forbidden, Invalid, NotFound, TooLarge, Unavailable, WikiError
 from .openapi import openapi_document
 from .runtime import ApiRuntime
 
@@ -65,6 +65,26 @@ def body() -> dict[str, Any]:
         except UnicodeEncodeError:
             raise Invalid("request body contains an unpaired surrogate (\\ud800-\\udfff)") from None
     return data
+
+
+def author_of(data: dict[str, Any]) -> tuple[str, str]:
+    """The git author of a write: the key's own, or — for admin keys, which services such as the
+    separate MCP app use on behalf of their signed-in users — `{"author": {"name", "email"}}`."""
+    key = caller()
+    given = data.get("author")
+    if given is None:
+        return key.author
+    if not key.allows("admin"):
+        raise Forbidden("only admin keys may name another author")
+    if (
+        not isinstance(given, dict)
+        or not isinstance(given.get("name"), str)
+        or not isinstance(given.get("email", ""), str)
+        or not given["name"].strip()
+        or any(ch in given["name"] + given.get("email", "") for ch in "<>\n\r\x00")
+    ):
+        raise Invalid("author must be {name, email} strings without <, > or line breaks")
+    return given["name"].strip(), given.get("email", "").strip()
 
 
 def int_arg(name: str) -> int | None:
@@ -158,7 +178,7 @@ def put_page(path: str) -> tuple[Response, int]:
     if "content" not in data:
         raise Invalid("request body must include 'content'")
     result, created = runtime().service.put_page(
-        path, data["content"], caller().author, data.get("revision"), data.get("commit_message")
+        path, data["content"], author_of(data), data.get("revision"), data.get("commit_message")
     )
     return jsonify(result), 201 if created else 200
 
@@ -175,7 +195,7 @@ def edit_page(path: str) -> Response:
             data["old_string"],
             data["new_string"],
             data["revision"],
-            caller().author,
+            author_of(data),
             data.get("commit_message"),
         )
     )
@@ -184,7 +204,7 @@ def edit_page(path: str) -> Response:
 @route("/pages/<wikipath:path>", ["DELETE"])
 def delete_page(path: str) -> Response:
     data = body()
-    return jsonify(runtime().service.delete_page(path, caller().author, data.get("commit_message")))
+    return jsonify(runtime().service.delete_page(path, author_of(data), data.get("commit_message")))
 
 
 @route("/pages/<wikipath:path>/rename", ["POST"])
@@ -192,7 +212,7 @@ def rename_page(path: str) -> Response:
     data = body()
     return jsonify(
         runtime().service.rename_page(
-            path, data.get("new_path"), caller().author, data.get("commit_message")
+            path, data.get("new_path"), author_of(data), data.get("commit_message")
         )
     )
 
@@ -242,7 +262,7 @@ def upload_attachment(path: str) -> tuple[Response, int]:
     if "filename" not in data or "content" not in data:
         raise Invalid("request body must include 'filename' and 'content' (base64)")
     result, created = runtime().service.put_attachment(
-        path, data["filename"], data["content"], caller().author, data.get("commit_message")
+        path, data["filename"], data["content"], author_of(data), data.get("commit_message")
     )
     return jsonify(result), 201 if created else 200
 
@@ -257,7 +277,7 @@ def delete_attachment(path: str, filename: str) -> Response:
     data = body()
     return jsonify(
         runtime().service.delete_attachment(
-            path, filename, caller().author, data.get("commit_message")
+            path, filename, author_of(data), data.get("commit_message")
         )
     )
 

@@ -1,8 +1,8 @@
 """The wiki backend over HTTP: the REST API under /api/v1 with an API key, for the separate MCP app.
 
 API errors come back as the same otterwiki_api.errors types the service raises, so the tools map
-one taxonomy whichever backend they run on. Writes also send the caller's identity as `author`
-in the body; the REST API commits with the key's own author unless it honours that field.
+one taxonomy whichever backend they run on. Writes send the caller's identity as `author` in the
+body; the REST API commits under it when the key is an admin key (WIKIBOT_API_KEY should be one).
 """
 
 from __future__ import annotations
