@@ -142,8 +142,9 @@ def _q(name: str, schema: Schema, description: str, required: bool = False) -> d
 _NOT_IN_PATH = r"\\?|$.!#\x00-\x1f\x7f-\x9f"
 PAGE_PATH: Schema = {
     "type": "string",
-    "pattern": rf"^\s*[^\s/\-{_NOT_IN_PATH}][^{_NOT_IN_PATH}]*(\.[mM][dD])?$",
-    "description": "page path, e.g. `Projects/Plan` (case-insensitive unless RETAIN_PAGE_NAME_CASE)",
+    "pattern": rf"^[^\S\x00-\x1f\x7f-\x9f]*[^\s/\-{_NOT_IN_PATH}][^{_NOT_IN_PATH}]*(\.[mM][dD])?$",
+    "description": "page path, e.g. `Projects/Plan` "
+    "(case-insensitive unless RETAIN_PAGE_NAME_CASE)",
 }
 # What pagepaths.validate_attachment_name accepts (at most 200 bytes, not ending in `.md`): one
 # plain name, no control characters, no surrounding whitespace, no trailing dot.
@@ -168,13 +169,17 @@ FILENAME_PARAM = {
     "description": ATTACHMENT_NAME["description"],
 }
 LIMIT_PARAM = _q("limit", LIMIT, "maximum number of entries")
+QUERY_STR: Schema = {"type": "string", "pattern": r"^[^\x00]*$"}  # routes.str_arg refuses NUL
 COMMIT_MESSAGE = {
     "commit_message": {
         "type": ["string", "null"],
-        "pattern": "^[^\\x00]*$",
-        "description": "null or empty for the default message; no NUL characters",
+        "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$",
+        "description": "null or empty for the default message; no control characters but "
+        "tab and newline",
     }
 }
+# standard base64 with padding, nothing else (base64.b64decode(..., validate=True))
+BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 WRITE_ERRORS = ["404", "409", "413", "422", "503"]
 
 
@@ -203,12 +208,12 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 ["422"],
                 params=[
-                    _q("prefix", STR, "page path prefix, e.g. `Projects/`"),
-                    _q("category", STR, "frontmatter category (case-insensitive)"),
-                    _q("tag", STR, "frontmatter tag (case-insensitive)"),
-                    _q("updated_since", STR, "ISO 8601 date or date-time; 422 if invalid"),
+                    _q("prefix", QUERY_STR, "page path prefix, e.g. `Projects/`"),
+                    _q("category", QUERY_STR, "frontmatter category (case-insensitive)"),
+                    _q("tag", QUERY_STR, "frontmatter tag (case-insensitive)"),
+                    _q("updated_since", QUERY_STR, "ISO 8601 date or date-time; 422 if invalid"),
                     LIMIT_PARAM,
-                    _q("cursor", STR, "`next_cursor` from the previous page of results"),
+                    _q("cursor", QUERY_STR, "`next_cursor` from the previous page of results"),
                     _q("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
                        "entries to skip (not together with `cursor`)"),
                 ],
@@ -219,7 +224,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 "Read a page",
                 ("200", PAGE, "the page"),
                 ["404", "422"],
-                params=[*page_params, _q("revision", {"type": "string"}, "commit id (4+ hex)")],
+                params=[
+                    *page_params,
+                    _q("revision", {"type": "string", "pattern": "^(HEAD|[0-9a-fA-F]{4,64})?$"},
+                       "commit id (4+ hex digits) or HEAD; empty for the current version"),
+                ],
             ),
             "put": _op(
                 "Create a page, or replace it (then `revision` must be the current one)",
@@ -326,7 +335,8 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 ["422"],
                 params=[
-                    _q("q", {"type": "string", "minLength": 1}, "words to find", required=True),
+                    _q("q", {"type": "string", "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"},
+                       "words to find (not only whitespace)", required=True),
                     _q("limit", LIMIT, "number of results (default 50)"),
                 ],
             )
@@ -373,7 +383,8 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 WRITE_ERRORS,
                 params=page_params,
                 body=_obj(["filename", "content"], filename=ATTACHMENT_NAME,
-                          content={"type": "string", "contentEncoding": "base64"},
+                          content={"type": "string", "contentEncoding": "base64",
+                                   "pattern": BASE64},
                           **COMMIT_MESSAGE),
                 extra_ok=("200", _obj(["filename", "path", "size", "mime_type"], filename=STR,
                                       path=STR, size=INT, mime_type=STR), "replaced"),

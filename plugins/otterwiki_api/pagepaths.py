@@ -15,6 +15,9 @@ from .errors import Invalid
 
 MAX_PATH_CHARS = 512
 MAX_SEGMENT_BYTES = 200  # leaves room for ".md" under the usual 255-byte file name limit
+# a `.git` file would make the folder a nested repository (git refuses `.GIT` and `git~1` too),
+# `.gitignore` could hide the page's later files from every commit
+_GIT_NAMES = {".git", "git~1", ".gitignore", ".gitattributes", ".gitmodules"}
 
 
 def _reject_control(value: str, what: str) -> None:
@@ -98,6 +101,8 @@ def validate_attachment_name(name: object) -> str:
         raise Invalid(f"attachment filename is not allowed; a safe form would be {clean!r}")
     if clean.lower().endswith(".md"):
         raise Invalid("attachment filename must not end in .md (that would be a page)")
+    if clean.lower() in _GIT_NAMES:
+        raise Invalid(f"attachment filename {clean!r} would change how git treats the folder")
     if len(clean.encode("utf-8")) > MAX_SEGMENT_BYTES:
         raise Invalid(f"attachment filename is longer than {MAX_SEGMENT_BYTES} bytes")
     return clean

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from .errors import Conflict, Invalid, NotFound
 from .frontmatter import split_frontmatter
-from .gitcli import Git, check_revision
+from .gitcli import Git, GitFailed, check_revision
 from .page_index import LinkRules, PageIndex, PageRow
 from .pagepaths import (
     attachment_dir,
@@ -80,8 +80,9 @@ def _custom_message(message: object) -> str | None:
         return None
     if not isinstance(message, str):
         raise Invalid("commit_message must be a string")
-    if "\x00" in message:  # git refuses it ("a NUL byte in commit log message not allowed")
-        raise Invalid("commit_message must not contain NUL characters")
+    # git refuses NUL, and gitcli.parse_log splits `git log` output on \x1e and \x1f
+    if any(ch < " " and ch not in "\t\n\r" for ch in message):
+        raise Invalid("commit_message must not contain control characters (but tab and newline)")
     return message
 
 
@@ -191,6 +192,15 @@ class WikiService:
         try:
             change()
             head = self.git.commit(paths, message, author)
+        except GitFailed as e:
+            self.git.restore(paths, before)
+            # the caller's input, not the server: a path git will not store (`.GIT`, `git~1`) or
+            # one the repository's .gitignore excludes
+            if "invalid path" in e.stderr:
+                raise Invalid(f"git refuses this path: {e.stderr.strip()[:200]}") from None
+            if "ignored by one of your .gitignore files" in e.stderr:
+                raise Conflict("the repository's .gitignore excludes this path") from None
+            raise
         except BaseException:
             self.git.restore(paths, before)
             raise
