@@ -26,9 +26,8 @@ def topics(app):
 
 
 def test_semantic_search_one_entry_per_page(api, topics):
-    status, body, _ = api.get(
-        "/semantic-search", params={"q": "hot molten rock erupting", "n": 3, "max_chunks_per_page": 2}
-    )
+    query = {"q": "hot molten rock erupting", "n": 3, "max_chunks_per_page": 2}
+    status, body, _ = api.get("/semantic-search", params=query)
     assert status == 200, body
     assert body["query"] == "hot molten rock erupting"
     assert body["results"][0]["path"] == "Semantic/Volcanoes"
@@ -37,7 +36,8 @@ def test_semantic_search_one_entry_per_page(api, topics):
     first = body["results"][0]
     assert set(first) >= {"name", "path", "snippet", "score", "distance", "chunks"}
     assert first["chunks"][0]["text"].startswith("Magma") and first["chunks"][0]["section"] == ""
-    hit = api.get("/semantic-search", params={"q": "woodworking for fiddle makers"})[1]["results"][0]
+    found = api.get("/semantic-search", params={"q": "woodworking for fiddle makers"})[1]
+    hit = found["results"][0]
     assert hit["path"] == "Semantic/Violins" and hit["chunks"][0]["section"] == "Making"
 
 

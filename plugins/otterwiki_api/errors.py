@@ -33,7 +33,7 @@ class NotFound(WikiError):
 
 
 class Conflict(WikiError):
-    """The target changed or already exists; `current_revision` tells the caller what to retry with."""
+    """The target changed or exists already; `current_revision` says what to retry with."""
 
     status = 409
     code = "conflict"

@@ -3,6 +3,8 @@ size limit, JSON errors, and request parsing that turns bad input into 422s."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +12,7 @@ from flask import Blueprint, Request, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .auth import ApiKey
-from .errors import Invalid, TooLarge, WikiError
+from .errors import Forbidden, Invalid, TooLarge, WikiError
 from .runtime import ApiRuntime
 
 
@@ -29,7 +31,7 @@ def read_or_write(req: Request) -> str:
 def protect(
     bp: Blueprint, public: set[str], scope: Callable[[Request], str] = read_or_write
 ) -> None:
-    """Authenticate every request to `bp` except the `public` endpoints, and answer errors in JSON."""
+    """Authenticate every request to `bp` but the `public` endpoints; answer errors in JSON."""
 
     @bp.before_request
     def _authenticate() -> None:
@@ -40,7 +42,9 @@ def protect(
         request.max_content_length = limit
         if request.endpoint in public:
             return
-        g.wikibot_api_key = rt.keys.authenticate(request.headers.get("Authorization"), scope(request))
+        g.wikibot_api_key = rt.keys.authenticate(
+            request.headers.get("Authorization"), scope(request)
+        )
 
     @bp.errorhandler(WikiError)
     def _wiki_error(error: WikiError) -> tuple[Response, int]:
@@ -49,7 +53,9 @@ def protect(
     @bp.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500
-        code = {413: "too_large", 404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
+        code = {413: "too_large", 404: "not_found", 405: "method_not_allowed"}.get(
+            status, "http_error"
+        )
         response = jsonify({"error": error.description or error.name, "code": code})
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
@@ -57,7 +63,7 @@ def protect(
 
 
 def body() -> dict[str, Any]:
-    """The request's JSON object ({} when empty); anything else is a 422 saying what was wrong."""
+    """The request's JSON object; anything else is a 422 with a message saying what was wrong."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
@@ -66,17 +72,43 @@ def body() -> dict[str, Any]:
         raise Invalid("request body is not valid JSON")
     if not isinstance(data, dict):
         raise Invalid("request body must be a JSON object")
+    # JSON may escape an unpaired UTF-16 surrogate ("\ud800"), which no file or git can store
+    if re.search(rb"\\u[dD][89a-fA-F]", raw):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid("request body contains an unpaired surrogate (\\ud800-\\udfff)") from None
     return data
+
+
+def author_of(data: dict[str, Any]) -> tuple[str, str]:
+    """The git author of a write: the key's own, or — for admin keys, which services such as the
+    separate MCP app use on behalf of their signed-in users — `{"author": {"name", "email"}}`."""
+    key = caller()
+    given = data.get("author")
+    if given is None:
+        return key.author
+    if not key.allows("admin"):
+        raise Forbidden("only admin keys may name another author")
+    if (
+        not isinstance(given, dict)
+        or not isinstance(given.get("name"), str)
+        or not isinstance(given.get("email", ""), str)
+        or not given["name"].strip()
+        or any(ch in given["name"] + given.get("email", "") for ch in "<>\n\r\x00")
+    ):
+        raise Invalid("author must be {name, email} strings without <, > or line breaks")
+    return given["name"].strip(), given.get("email", "").strip()
 
 
 def int_arg(name: str) -> int | None:
     value = request.args.get(name)
-    if value is None or value == "":
+    if value is None:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise Invalid(f"{name} must be an integer") from None
+    # only plain decimal digits: int() would also take "", " 5", "1_0" and non-ASCII digits
+    if not re.fullmatch(r"-?[0-9]{1,1000}", value):
+        raise Invalid(f"{name} must be an integer")
+    return int(value)
 
 
 def str_arg(name: str) -> str | None:

@@ -45,7 +45,13 @@ PAGE_SUMMARY: Schema = {
 PAGE: Schema = {
     "type": "object",
     "required": [
-        "name", "path", "content", "frontmatter", "links_to", "linked_from", "revision",
+        "name",
+        "path",
+        "content",
+        "frontmatter",
+        "links_to",
+        "linked_from",
+        "revision",
         "last_commit",
     ],
     "properties": {
@@ -188,7 +194,9 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
     attachment_params = [PATH_PARAM, FILENAME_PARAM]
     paths: dict[str, Any] = {
         "/health": {
-            "get": _op("Liveness check", ("200", _obj(["status"], status=STR), "ok"), [], public=True)
+            "get": _op(
+                "Liveness check", ("200", _obj(["status"], status=STR), "ok"), [], public=True
+            )
         },
         "/openapi.json": {
             "get": _op("This document", ("200", {"type": "object"}, "OpenAPI 3.1"), [], public=True)
@@ -214,8 +222,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     _q("updated_since", QUERY_STR, "ISO 8601 date or date-time; 422 if invalid"),
                     LIMIT_PARAM,
                     _q("cursor", QUERY_STR, "`next_cursor` from the previous page of results"),
-                    _q("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
-                       "entries to skip (not together with `cursor`)"),
+                    _q(
+                        "offset",
+                        {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+                        "entries to skip (not together with `cursor`)",
+                    ),
                 ],
             )
         },
@@ -226,24 +237,48 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ["404", "422"],
                 params=[
                     *page_params,
-                    _q("revision", {"type": "string", "pattern": "^(HEAD|[0-9a-fA-F]{4,64})?$"},
-                       "commit id (4+ hex digits) or HEAD; empty for the current version"),
+                    _q(
+                        "revision",
+                        {"type": "string", "pattern": "^(HEAD|[0-9a-fA-F]{4,64})?$"},
+                        "commit id (4+ hex digits) or HEAD; empty for the current version",
+                    ),
                 ],
             ),
             "put": _op(
                 "Create a page, or replace it (then `revision` must be the current one)",
-                ("200", _obj(["name", "path", "revision", "created"], name=STR, path=STR,
-                             revision=STR, created={"type": "boolean"}), "replaced"),
+                (
+                    "200",
+                    _obj(
+                        ["name", "path", "revision", "created"],
+                        name=STR,
+                        path=STR,
+                        revision=STR,
+                        created={"type": "boolean"},
+                    ),
+                    "replaced",
+                ),
                 WRITE_ERRORS,
                 params=page_params,
                 body=_obj(["content"], content=STR, revision=REVISION_IN, **COMMIT_MESSAGE),
-                extra_ok=("201", _obj(["name", "path", "revision", "created"], name=STR, path=STR,
-                                      revision=STR, created={"type": "boolean"}), "created"),
+                extra_ok=(
+                    "201",
+                    _obj(
+                        ["name", "path", "revision", "created"],
+                        name=STR,
+                        path=STR,
+                        revision=STR,
+                        created={"type": "boolean"},
+                    ),
+                    "created",
+                ),
             ),
             "patch": _op(
                 "Replace the one occurrence of old_string with new_string",
-                ("200", _obj(["name", "path", "revision"], name=STR, path=STR, revision=STR),
-                 "edited"),
+                (
+                    "200",
+                    _obj(["name", "path", "revision"], name=STR, path=STR, revision=STR),
+                    "edited",
+                ),
                 WRITE_ERRORS,
                 params=page_params,
                 body=_obj(
@@ -256,7 +291,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             ),
             "delete": _op(
                 "Delete a page and its attachments",
-                ("200", _obj(["deleted", "path"], deleted={"type": "boolean"}, path=STR), "deleted"),
+                (
+                    "200",
+                    _obj(["deleted", "path"], deleted={"type": "boolean"}, path=STR),
+                    "deleted",
+                ),
                 WRITE_ERRORS,
                 params=page_params,
             ),
@@ -277,15 +316,17 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 WRITE_ERRORS,
                 params=page_params,
-                body=_obj(["new_path"], new_path=PAGE_PATH,
-                          **COMMIT_MESSAGE),
+                body=_obj(["new_path"], new_path=PAGE_PATH, **COMMIT_MESSAGE),
             )
         },
         "/pages/{path}/history": {
             "get": _op(
                 "Commits that touched a page, newest first",
-                ("200", _obj(["path", "history"], path=STR,
-                             history={"type": "array", "items": COMMIT}), "history"),
+                (
+                    "200",
+                    _obj(["path", "history"], path=STR, history={"type": "array", "items": COMMIT}),
+                    "history",
+                ),
                 ["404", "422"],
                 params=[*page_params, LIMIT_PARAM],
             )
@@ -326,8 +367,13 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                         query=STR,
                         results={
                             "type": "array",
-                            "items": _obj(["name", "path", "snippet", "score"], name=STR, path=STR,
-                                          snippet=STR, score={"type": "number"}),
+                            "items": _obj(
+                                ["name", "path", "snippet", "score"],
+                                name=STR,
+                                path=STR,
+                                snippet=STR,
+                                score={"type": "number"},
+                            ),
                         },
                         total=INT,
                     ),
@@ -335,8 +381,12 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 ["422"],
                 params=[
-                    _q("q", {"type": "string", "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"},
-                       "words to find (not only whitespace)", required=True),
+                    _q(
+                        "q",
+                        {"type": "string", "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"},
+                        "words to find (not only whitespace)",
+                        required=True,
+                    ),
                     _q("limit", LIMIT, "number of results (default 50)"),
                 ],
             )
@@ -349,8 +399,10 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     _obj(
                         ["nodes", "edges"],
                         nodes={"type": "array", "items": STR},
-                        edges={"type": "array",
-                               "items": _obj(["source", "target"], source=STR, target=STR)},
+                        edges={
+                            "type": "array",
+                            "items": _obj(["source", "target"], source=STR, target=STR),
+                        },
                     ),
                     "graph",
                 ),
@@ -360,9 +412,16 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
         "/links/{path}": {
             "get": _op(
                 "Links from and to one page",
-                ("200", _obj(["path", "links_to", "linked_from"], path=STR,
-                             links_to={"type": "array", "items": STR},
-                             linked_from={"type": "array", "items": STR}), "links"),
+                (
+                    "200",
+                    _obj(
+                        ["path", "links_to", "linked_from"],
+                        path=STR,
+                        links_to={"type": "array", "items": STR},
+                        linked_from={"type": "array", "items": STR},
+                    ),
+                    "links",
+                ),
                 ["422"],
                 params=page_params,
             )
@@ -370,38 +429,77 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
         "/pages/{path}/attachments": {
             "get": _op(
                 "A page's attachments",
-                ("200", _obj(["attachments", "total", "path"],
-                             attachments={"type": "array", "items": ATTACHMENT_INFO},
-                             total=INT, path=STR), "attachments"),
+                (
+                    "200",
+                    _obj(
+                        ["attachments", "total", "path"],
+                        attachments={"type": "array", "items": ATTACHMENT_INFO},
+                        total=INT,
+                        path=STR,
+                    ),
+                    "attachments",
+                ),
                 ["404", "422"],
                 params=page_params,
             ),
             "post": _op(
                 "Upload (or replace) an attachment",
-                ("201", _obj(["filename", "path", "size", "mime_type"], filename=STR, path=STR,
-                             size=INT, mime_type=STR), "created"),
+                (
+                    "201",
+                    _obj(
+                        ["filename", "path", "size", "mime_type"],
+                        filename=STR,
+                        path=STR,
+                        size=INT,
+                        mime_type=STR,
+                    ),
+                    "created",
+                ),
                 WRITE_ERRORS,
                 params=page_params,
-                body=_obj(["filename", "content"], filename=ATTACHMENT_NAME,
-                          content={"type": "string", "contentEncoding": "base64",
-                                   "pattern": BASE64},
-                          **COMMIT_MESSAGE),
-                extra_ok=("200", _obj(["filename", "path", "size", "mime_type"], filename=STR,
-                                      path=STR, size=INT, mime_type=STR), "replaced"),
+                body=_obj(
+                    ["filename", "content"],
+                    filename=ATTACHMENT_NAME,
+                    content={"type": "string", "contentEncoding": "base64", "pattern": BASE64},
+                    **COMMIT_MESSAGE,
+                ),
+                extra_ok=(
+                    "200",
+                    _obj(
+                        ["filename", "path", "size", "mime_type"],
+                        filename=STR,
+                        path=STR,
+                        size=INT,
+                        mime_type=STR,
+                    ),
+                    "replaced",
+                ),
             ),
         },
         "/pages/{path}/attachments/{filename}": {
             "get": _op(
                 "Download an attachment (base64)",
-                ("200", _obj(["filename", "content", "size", "mime_type"], filename=STR,
-                             content=STR, size=INT, mime_type=STR), "attachment"),
+                (
+                    "200",
+                    _obj(
+                        ["filename", "content", "size", "mime_type"],
+                        filename=STR,
+                        content=STR,
+                        size=INT,
+                        mime_type=STR,
+                    ),
+                    "attachment",
+                ),
                 ["404", "422"],
                 params=attachment_params,
             ),
             "delete": _op(
                 "Delete an attachment",
-                ("200", _obj(["deleted", "filename"], deleted={"type": "boolean"}, filename=STR),
-                 "deleted"),
+                (
+                    "200",
+                    _obj(["deleted", "filename"], deleted={"type": "boolean"}, filename=STR),
+                    "deleted",
+                ),
                 WRITE_ERRORS,
                 params=attachment_params,
             ),

@@ -71,7 +71,7 @@ def attachment_dir(filename: str) -> str:
 
 
 def display_path(filename: str, retain_case: bool) -> str:
-    """The page name Otterwiki shows for a file (`get_pagename(..., full=True)` without a header)."""
+    """The page name Otterwiki shows for a file (`get_pagename(full=True)`, no header)."""
     filepath = filename.rstrip("/")
     if filepath.endswith(".md"):
         filepath = filepath[:-3]
@@ -82,7 +82,7 @@ def display_path(filename: str, retain_case: bool) -> str:
 
 
 def link_key(target: str, retain_case: bool) -> str | None:
-    """Normalise a wikilink target to the file it points at, without `.md` (None for `[[#anchor]]`)."""
+    """The file a wikilink target points at, without `.md` (None for `[[#anchor]]`)."""
     page = unquote(target.strip().lstrip("/").partition("#")[0].strip())
     if not page:
         return None

@@ -34,7 +34,7 @@ def link_rules(config: MutableMapping[str, Any]) -> Callable[[], LinkRules]:
 
 
 class OtterwikiListener:
-    """Forwards the service's commits to Otterwiki's plugin hooks, as GitStorage does for its own."""
+    """Forwards the service's commits to Otterwiki's plugin hooks, as GitStorage does."""
 
     def repository_changed(self, files: list[str]) -> None:
         plugin_manager.hook.repository_changed(changed_files=files)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, PathConverter, Rule
 
-from .auth import ApiKey
-from .errors import Forbidden, Invalid, NotFound, TooLarge, Unavailable, WikiError
+from .errors import Invalid, NotFound, Unavailable, WikiError
+from .jsonapi import api_runtime, author_of, body, int_arg, protect, str_arg
 from .openapi import openapi_document
 from .runtime import ApiRuntime
 
@@ -41,95 +39,10 @@ def route(rule: str, methods: list[str]) -> Callable[[Callable[..., Any]], Calla
 
 
 def runtime() -> ApiRuntime:
-    return current_app.extensions["wikibot_api"]
+    return api_runtime()
 
 
-def caller() -> ApiKey:
-    return g.wikibot_api_key
-
-
-def body() -> dict[str, Any]:
-    """The request's JSON object; anything else is a 422 with a message saying what was wrong."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        return {}
-    data = request.get_json(silent=True, force=True)
-    if data is None:
-        raise Invalid("request body is not valid JSON")
-    if not isinstance(data, dict):
-        raise Invalid("request body must be a JSON object")
-    # JSON may escape an unpaired UTF-16 surrogate ("\ud800"), which no file or git can store
-    if re.search(rb"\\u[dD][89a-fA-F]", raw):
-        try:
-            json.dumps(data, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise Invalid("request body contains an unpaired surrogate (\\ud800-\\udfff)") from None
-    return data
-
-
-def author_of(data: dict[str, Any]) -> tuple[str, str]:
-    """The git author of a write: the key's own, or — for admin keys, which services such as the
-    separate MCP app use on behalf of their signed-in users — `{"author": {"name", "email"}}`."""
-    key = caller()
-    given = data.get("author")
-    if given is None:
-        return key.author
-    if not key.allows("admin"):
-        raise Forbidden("only admin keys may name another author")
-    if (
-        not isinstance(given, dict)
-        or not isinstance(given.get("name"), str)
-        or not isinstance(given.get("email", ""), str)
-        or not given["name"].strip()
-        or any(ch in given["name"] + given.get("email", "") for ch in "<>\n\r\x00")
-    ):
-        raise Invalid("author must be {name, email} strings without <, > or line breaks")
-    return given["name"].strip(), given.get("email", "").strip()
-
-
-def int_arg(name: str) -> int | None:
-    value = request.args.get(name)
-    if value is None:
-        return None
-    # only plain decimal digits: int() would also take "", " 5", "1_0" and non-ASCII digits
-    if not re.fullmatch(r"-?[0-9]{1,1000}", value):
-        raise Invalid(f"{name} must be an integer")
-    return int(value)
-
-
-def str_arg(name: str) -> str | None:
-    value = request.args.get(name)
-    if value is not None and "\x00" in value:
-        raise Invalid(f"{name} must not contain NUL characters")
-    return value
-
-
-@bp.before_request
-def authenticate() -> None:
-    rt = runtime()
-    limit = rt.settings.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise TooLarge(f"request body is larger than {limit} bytes")
-    request.max_content_length = limit
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return
-    scope = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
-    g.wikibot_api_key = rt.keys.authenticate(request.headers.get("Authorization"), scope)
-
-
-@bp.errorhandler(WikiError)
-def wiki_error(error: WikiError) -> tuple[Response, int]:
-    return jsonify(error.to_dict()), error.status
-
-
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException) -> tuple[Response, int]:
-    status = error.code or 500
-    code = {413: "too_large", 404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
-    response = jsonify({"error": error.description or error.name, "code": code})
-    if isinstance(error, MethodNotAllowed) and error.valid_methods:
-        response.headers["Allow"] = ", ".join(error.valid_methods)
-    return response, status
+protect(bp, PUBLIC_ENDPOINTS)
 
 
 # -- routes ------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ MAX_OFFSET = 2**31 - 1  # SQLite takes 64-bit integers only; larger offsets mean
 
 
 class ChangeListener(Protocol):
-    """Told about every commit the service makes (the plugin forwards these to Otterwiki's hooks)."""
+    """Told about every commit the service makes (the plugin forwards it to Otterwiki's hooks)."""
 
     def repository_changed(self, files: list[str]) -> None: ...
     def page_saved(self, pagepath: str, content: str, author: Author, message: str) -> None: ...
@@ -127,7 +127,7 @@ class WikiService:
         return canonical, filename_for(canonical, self.rules().retain_case)
 
     def _abspath(self, relative: str) -> str:
-        """Absolute path inside the working tree; refuses anything resolving outside it or into .git."""
+        """Absolute path in the working tree; refuses anything resolving outside it or into .git."""
         candidate = os.path.join(self.root, relative)
         resolved = os.path.realpath(candidate)
         gitdir = os.path.join(self.root, ".git")
@@ -348,7 +348,7 @@ class WikiService:
 
     def link_graph(self) -> dict[str, Any]:
         nodes, edges = self.index.graph()
-        shown = dict(zip(nodes, self._key_paths(nodes)))
+        shown = dict(zip(nodes, self._key_paths(nodes), strict=True))
         return {
             "nodes": [shown[n] for n in nodes],
             "edges": [{"source": shown[s], "target": shown[t]} for s, t in edges],

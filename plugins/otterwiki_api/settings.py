@@ -1,4 +1,4 @@
-"""Every setting of the REST API plugin, read in one place: Flask config first, then the environment."""
+"""Every setting of the REST API plugin, read in one place: Flask config, then environment."""
 
 from __future__ import annotations
 
