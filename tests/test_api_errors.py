@@ -174,3 +174,28 @@ def test_admin_keys_may_write_on_behalf_of_an_author(client_api, unique, repo):
     for bad in ({"name": ""}, {"name": "a<b"}, "someone", {"name": "x", "email": 5}):
         status, resp, _ = client_api.put(f"/pages/{unique}-bad", {"content": "x", "author": bad})
         assert status == 422, (bad, resp)
+
+
+def test_hostile_commits_and_frontmatter_from_outside_the_api(client_api, unique, repo):
+    """Another git client may write anything: separators in messages and author names, YAML
+    alias bombs, NaN. The API keeps answering, in valid JSON."""
+    from conftest import external_commit
+
+    bomb = (
+        "---\na: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+        + "---\nbody\n"
+    )
+    external_commit(repo, f"{unique.lower()}-bomb.md", bomb, "sep \x1e and \x1f in a message")
+    external_commit(repo, f"{unique.lower()}-cycle.md", "---\nx: &x [*x]\nn: .nan\n---\nb\n")
+    external_commit(repo, f"{unique.lower()}-nan.md", "---\nn: .nan\ni: -.inf\n---\nb\n")
+    status, page, _ = client_api.get(f"/pages/{unique}-bomb")
+    assert status == 200 and page["frontmatter"] is None
+    assert client_api.get(f"/pages/{unique}-cycle")[1]["frontmatter"] is None
+    assert client_api.get(f"/pages/{unique}-nan")[1]["frontmatter"] == {"n": "nan", "i": "-inf"}
+    log = client_api.get("/changelog", params={"limit": 3})[1]["entries"]
+    assert log[2]["message"] == "sep \x1e and \x1f in a message"
+    assert client_api.get("/pages", params={"prefix": unique})[1]["total"] == 3

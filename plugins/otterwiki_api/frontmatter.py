@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -25,15 +26,33 @@ def split_frontmatter(content: str) -> tuple[dict[str, Any] | None, str]:
         data = {}
     if not isinstance(data, dict):
         return None, content
-    return _jsonable(data), content[match.end() :]
+    budget = [MAX_NODES]
+    try:
+        return _jsonable(data, 0, budget), content[match.end() :]
+    except _TooComplex:
+        return None, content
 
 
-def _jsonable(value: Any) -> Any:
-    """YAML yields dates and other non-JSON types; strings let every caller serialise."""
+MAX_DEPTH = 20
+MAX_NODES = 10_000  # YAML aliases can describe huge or cyclic structures in a few bytes
+
+
+class _TooComplex(Exception):
+    pass
+
+
+def _jsonable(value: Any, depth: int, budget: list[int]) -> Any:
+    """YAML yields dates, NaN and other non-JSON values; turn them into what JSON can carry.
+    Cyclic, deep or alias-bombed frontmatter is refused (treated as no frontmatter)."""
+    budget[0] -= 1
+    if depth > MAX_DEPTH or budget[0] < 0:
+        raise _TooComplex
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _jsonable(v, depth + 1, budget) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, depth + 1, budget) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if hasattr(value, "isoformat"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +17,6 @@ from datetime import UTC, datetime
 from .errors import Busy, Invalid, NotFound
 
 REVISION_RE = re.compile(r"\A(?:HEAD|[0-9a-fA-F]{4,64})\Z")
-_LOG_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%B"
 _BASE_ARGS = [
     "-c",
     "core.quotepath=off",
@@ -163,7 +163,10 @@ class Git:
     ) -> list[Commit]:
         """Commits newest first. Merges are shown against their first parent, so every change that
         reached the branch is attributed to a commit on it."""
-        args = ["log", "-z", f"--format={_LOG_FORMAT}", "--first-parent"]
+        # record and field markers with a random part: no message or author name can contain them
+        token = secrets.token_hex(8)
+        rs, fs = f"\x1e{token}", f"\x1f{token}"
+        args = ["log", "-z", f"--format={rs}%H{fs}%an{fs}%ae{fs}%at{fs}%B{fs}", "--first-parent"]
         if with_changes:
             args += ["-m", "--raw", "--no-abbrev", "--no-renames"]
         if follow:
@@ -175,7 +178,7 @@ class Git:
         args += paths or []
         if self.head() is None:
             return []
-        return parse_log(self.run(*args).decode("utf-8", "surrogateescape"))
+        return parse_log(self.run(*args).decode("utf-8", "surrogateescape"), rs, fs)
 
     # -- trees and blobs ---------------------------------------------------------------------
     def ls_tree(self, revision: str, path: str | None = None) -> dict[str, str]:
@@ -262,16 +265,16 @@ class Git:
             return
         self.run("reset", "-q", revision, "--", *paths, ok_codes=(0, 1, 128))
         self.run("checkout", "-q", revision, "--", *paths, ok_codes=(0, 1, 128))
-        self.run("clean", "-q", "-f", "-d", "--", *paths, ok_codes=(0, 1, 128))
+        self.run("clean", "-q", "-f", "-d", "-x", "--", *paths, ok_codes=(0, 1, 128))
 
 
-def parse_log(raw: str) -> list[Commit]:
+def parse_log(raw: str, rs: str, fs: str) -> list[Commit]:
+    """Parse `git log -z --raw` output written with record marker `rs` and field marker `fs`."""
     commits = []
-    for record in raw.split("\x1e"):
+    for record in raw.split(rs):
         if not record.strip("\0\n"):
             continue
-        header, _, rest = record.partition("\0")
-        revision, author, email, timestamp, message = header.split("\x1f", 4)
+        revision, author, email, timestamp, message, rest = record.split(fs, 5)
         # --raw -z: ":<old mode> <new mode> <old blob> <new blob> <status>\0<path>\0" per file
         tokens = rest.lstrip("\n").split("\0")
         changes, blobs = [], {}

@@ -101,6 +101,8 @@ def validate_attachment_name(name: object) -> str:
         raise Invalid(f"attachment filename is not allowed; a safe form would be {clean!r}")
     if clean.lower().endswith(".md"):
         raise Invalid("attachment filename must not end in .md (that would be a page)")
+    if clean.startswith("."):
+        raise Invalid("attachment filename must not start with '.' (hidden files are not listed)")
     if clean.lower() in _GIT_NAMES:
         raise Invalid(f"attachment filename {clean!r} would change how git treats the folder")
     if len(clean.encode("utf-8")) > MAX_SEGMENT_BYTES:
