@@ -76,6 +76,13 @@ def _keygen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _routes(args: argparse.Namespace) -> int:
+    from wikibot import routeplan
+
+    print(routeplan.format_table(routeplan.configured_plan()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wikibot",
@@ -110,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     keygen.add_argument("--author-name", help="git author for this key's commits")
     keygen.add_argument("--author-email", help="git author email for this key's commits")
     keygen.set_defaults(func=_keygen)
+
+    routes = commands.add_parser(
+        "routes",
+        help="print the API Gateway route plan (wiki or MCP function per route)",
+        description="The routes the deploy creates, built from the paths the MCP app serves "
+        "under this environment's WIKIBOT_MCP_* settings.",
+    )
+    routes.set_defaults(func=_routes)
     return parser
 
 

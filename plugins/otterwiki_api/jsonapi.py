@@ -65,7 +65,7 @@ def protect(
 def body() -> dict[str, Any]:
     """The request's JSON object; anything else is a 422 with a message saying what was wrong."""
     raw = request.get_data(cache=True)
-    if not raw.strip():
+    if not raw:
         return {}
     data = request.get_json(silent=True, force=True)
     if data is None:

@@ -86,7 +86,7 @@ ATTACHMENT_INFO: Schema = {
 }
 
 
-def _obj(required: list[str], **props: Schema) -> Schema:
+def obj(required: list[str], **props: Schema) -> Schema:
     return {"type": "object", "required": required, "properties": props}
 
 
@@ -101,11 +101,11 @@ _ERROR_TEXT = {
     "409": "conflict: stale or missing revision, or the target exists",
     "413": "request body too large",
     "422": "invalid input (the message says which)",
-    "503": "the repository is busy; retry",
+    "503": "the repository is busy (retry) or semantic search is unavailable (see the message)",
 }
 
 
-def _op(
+def operation(
     summary: str,
     ok: tuple[str, Schema, str],
     errors: list[str],
@@ -114,6 +114,7 @@ def _op(
     body: Schema | None = None,
     public: bool = False,
     extra_ok: tuple[str, Schema, str] | None = None,
+    body_required: bool = True,
 ) -> dict[str, Any]:
     codes = [] if public else ["401", "403"]
     codes += errors
@@ -126,13 +127,18 @@ def _op(
     if params:
         op["parameters"] = params
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        op["requestBody"] = {
+            "required": body_required,
+            "content": {"application/json": {"schema": body}},
+        }
     if public:
         op["security"] = []
     return op
 
 
-def _q(name: str, schema: Schema, description: str, required: bool = False) -> dict[str, Any]:
+def query_param(
+    name: str, schema: Schema, description: str, required: bool = False
+) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
@@ -174,39 +180,55 @@ FILENAME_PARAM = {
     "schema": ATTACHMENT_NAME,
     "description": ATTACHMENT_NAME["description"],
 }
-LIMIT_PARAM = _q("limit", LIMIT, "maximum number of entries")
+LIMIT_PARAM = query_param("limit", LIMIT, "maximum number of entries")
 QUERY_STR: Schema = {"type": "string", "pattern": r"^[^\x00]*$"}  # routes.str_arg refuses NUL
+AUTHOR: Schema = {
+    "type": ["object", "null"],
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": r"^[^<>\n\r\x00]*[^\s<>\x00][^<>\n\r\x00]*$"},
+        "email": {"type": "string", "pattern": r"^[^<>\n\r\x00]*$"},
+    },
+    "description": "admin keys only (403 otherwise): commit as this author, e.g. for a user "
+    "signed in to the separate MCP app; null for the key's own",
+}
 COMMIT_MESSAGE = {
+    "author": AUTHOR,
     "commit_message": {
         "type": ["string", "null"],
         "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$",
         "description": "null or empty for the default message; no control characters but "
         "tab and newline",
-    }
+    },
 }
 # standard base64 with padding, nothing else (base64.b64decode(..., validate=True))
 BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 WRITE_ERRORS = ["404", "409", "413", "422", "503"]
 
 
-def openapi_document(server_url: str = "") -> dict[str, Any]:
+def openapi_document(
+    server_url: str = "", extra_paths: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The whole document; `extra_paths` are other wikibot plugins' routes (semantic search)."""
     page_params = [PATH_PARAM]
     attachment_params = [PATH_PARAM, FILENAME_PARAM]
     paths: dict[str, Any] = {
         "/health": {
-            "get": _op(
-                "Liveness check", ("200", _obj(["status"], status=STR), "ok"), [], public=True
+            "get": operation(
+                "Liveness check", ("200", obj(["status"], status=STR), "ok"), [], public=True
             )
         },
         "/openapi.json": {
-            "get": _op("This document", ("200", {"type": "object"}, "OpenAPI 3.1"), [], public=True)
+            "get": operation(
+                "This document", ("200", {"type": "object"}, "OpenAPI 3.1"), [], public=True
+            )
         },
         "/pages": {
-            "get": _op(
+            "get": operation(
                 "List pages (all of them unless `limit` is given)",
                 (
                     "200",
-                    _obj(
+                    obj(
                         ["pages", "total"],
                         pages={"type": "array", "items": PAGE_SUMMARY},
                         total=INT,
@@ -216,13 +238,17 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 ["422"],
                 params=[
-                    _q("prefix", QUERY_STR, "page path prefix, e.g. `Projects/`"),
-                    _q("category", QUERY_STR, "frontmatter category (case-insensitive)"),
-                    _q("tag", QUERY_STR, "frontmatter tag (case-insensitive)"),
-                    _q("updated_since", QUERY_STR, "ISO 8601 date or date-time; 422 if invalid"),
+                    query_param("prefix", QUERY_STR, "page path prefix, e.g. `Projects/`"),
+                    query_param("category", QUERY_STR, "frontmatter category (case-insensitive)"),
+                    query_param("tag", QUERY_STR, "frontmatter tag (case-insensitive)"),
+                    query_param(
+                        "updated_since", QUERY_STR, "ISO 8601 date or date-time; 422 if invalid"
+                    ),
                     LIMIT_PARAM,
-                    _q("cursor", QUERY_STR, "`next_cursor` from the previous page of results"),
-                    _q(
+                    query_param(
+                        "cursor", QUERY_STR, "`next_cursor` from the previous page of results"
+                    ),
+                    query_param(
                         "offset",
                         {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
                         "entries to skip (not together with `cursor`)",
@@ -231,24 +257,24 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             )
         },
         "/pages/{path}": {
-            "get": _op(
+            "get": operation(
                 "Read a page",
                 ("200", PAGE, "the page"),
                 ["404", "422"],
                 params=[
                     *page_params,
-                    _q(
+                    query_param(
                         "revision",
                         {"type": "string", "pattern": "^(HEAD|[0-9a-fA-F]{4,64})?$"},
                         "commit id (4+ hex digits) or HEAD; empty for the current version",
                     ),
                 ],
             ),
-            "put": _op(
+            "put": operation(
                 "Create a page, or replace it (then `revision` must be the current one)",
                 (
                     "200",
-                    _obj(
+                    obj(
                         ["name", "path", "revision", "created"],
                         name=STR,
                         path=STR,
@@ -259,10 +285,10 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 WRITE_ERRORS,
                 params=page_params,
-                body=_obj(["content"], content=STR, revision=REVISION_IN, **COMMIT_MESSAGE),
+                body=obj(["content"], content=STR, revision=REVISION_IN, **COMMIT_MESSAGE),
                 extra_ok=(
                     "201",
-                    _obj(
+                    obj(
                         ["name", "path", "revision", "created"],
                         name=STR,
                         path=STR,
@@ -272,16 +298,16 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     "created",
                 ),
             ),
-            "patch": _op(
+            "patch": operation(
                 "Replace the one occurrence of old_string with new_string",
                 (
                     "200",
-                    _obj(["name", "path", "revision"], name=STR, path=STR, revision=STR),
+                    obj(["name", "path", "revision"], name=STR, path=STR, revision=STR),
                     "edited",
                 ),
                 WRITE_ERRORS,
                 params=page_params,
-                body=_obj(
+                body=obj(
                     ["revision", "old_string", "new_string"],
                     revision={"type": "string", "pattern": "^[0-9a-fA-F]{7,64}$"},
                     old_string={"type": "string", "minLength": 1},
@@ -289,11 +315,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     **COMMIT_MESSAGE,
                 ),
             ),
-            "delete": _op(
+            "delete": operation(
                 "Delete a page and its attachments",
                 (
                     "200",
-                    _obj(["deleted", "path"], deleted={"type": "boolean"}, path=STR),
+                    obj(["deleted", "path"], deleted={"type": "boolean"}, path=STR),
                     "deleted",
                 ),
                 WRITE_ERRORS,
@@ -301,11 +327,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             ),
         },
         "/pages/{path}/rename": {
-            "post": _op(
+            "post": operation(
                 "Rename a page, rewriting every wikilink to it, in one commit",
                 (
                     "200",
-                    _obj(
+                    obj(
                         ["old_path", "new_path", "revision", "updated_pages"],
                         old_path=STR,
                         new_path=STR,
@@ -316,15 +342,15 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 WRITE_ERRORS,
                 params=page_params,
-                body=_obj(["new_path"], new_path=PAGE_PATH, **COMMIT_MESSAGE),
+                body=obj(["new_path"], new_path=PAGE_PATH, **COMMIT_MESSAGE),
             )
         },
         "/pages/{path}/history": {
-            "get": _op(
+            "get": operation(
                 "Commits that touched a page, newest first",
                 (
                     "200",
-                    _obj(["path", "history"], path=STR, history={"type": "array", "items": COMMIT}),
+                    obj(["path", "history"], path=STR, history={"type": "array", "items": COMMIT}),
                     "history",
                 ),
                 ["404", "422"],
@@ -332,11 +358,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             )
         },
         "/changelog": {
-            "get": _op(
+            "get": operation(
                 "Recent commits across the wiki",
                 (
                     "200",
-                    _obj(
+                    obj(
                         ["entries", "total"],
                         entries={
                             "type": "array",
@@ -354,20 +380,20 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     "entries",
                 ),
                 ["422"],
-                params=[_q("limit", LIMIT, "number of commits (default 50)")],
+                params=[query_param("limit", LIMIT, "number of commits (default 50)")],
             )
         },
         "/search": {
-            "get": _op(
+            "get": operation(
                 "Full-text search, best match first",
                 (
                     "200",
-                    _obj(
+                    obj(
                         ["query", "results", "total"],
                         query=STR,
                         results={
                             "type": "array",
-                            "items": _obj(
+                            "items": obj(
                                 ["name", "path", "snippet", "score"],
                                 name=STR,
                                 path=STR,
@@ -379,29 +405,35 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                     ),
                     "results",
                 ),
-                ["422"],
+                ["422", "503"],
                 params=[
-                    _q(
+                    query_param(
                         "q",
                         {"type": "string", "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"},
                         "words to find (not only whitespace)",
                         required=True,
                     ),
-                    _q("limit", LIMIT, "number of results (default 50)"),
+                    query_param("limit", LIMIT, "number of results (default 50)"),
+                    query_param(
+                        "mode",
+                        {"type": "string", "enum": ["fulltext", "hybrid"]},
+                        "`hybrid` fuses full text with semantic search (reciprocal-rank fusion; "
+                        "503 without the search plugin); results then carry `ranks`",
+                    ),
                 ],
             )
         },
         "/links": {
-            "get": _op(
+            "get": operation(
                 "The whole wikilink graph",
                 (
                     "200",
-                    _obj(
+                    obj(
                         ["nodes", "edges"],
                         nodes={"type": "array", "items": STR},
                         edges={
                             "type": "array",
-                            "items": _obj(["source", "target"], source=STR, target=STR),
+                            "items": obj(["source", "target"], source=STR, target=STR),
                         },
                     ),
                     "graph",
@@ -410,11 +442,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             )
         },
         "/links/{path}": {
-            "get": _op(
+            "get": operation(
                 "Links from and to one page",
                 (
                     "200",
-                    _obj(
+                    obj(
                         ["path", "links_to", "linked_from"],
                         path=STR,
                         links_to={"type": "array", "items": STR},
@@ -427,11 +459,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             )
         },
         "/pages/{path}/attachments": {
-            "get": _op(
+            "get": operation(
                 "A page's attachments",
                 (
                     "200",
-                    _obj(
+                    obj(
                         ["attachments", "total", "path"],
                         attachments={"type": "array", "items": ATTACHMENT_INFO},
                         total=INT,
@@ -442,11 +474,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ["404", "422"],
                 params=page_params,
             ),
-            "post": _op(
+            "post": operation(
                 "Upload (or replace) an attachment",
                 (
                     "201",
-                    _obj(
+                    obj(
                         ["filename", "path", "size", "mime_type"],
                         filename=STR,
                         path=STR,
@@ -457,7 +489,7 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 WRITE_ERRORS,
                 params=page_params,
-                body=_obj(
+                body=obj(
                     ["filename", "content"],
                     filename=ATTACHMENT_NAME,
                     content={"type": "string", "contentEncoding": "base64", "pattern": BASE64},
@@ -465,7 +497,7 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ),
                 extra_ok=(
                     "200",
-                    _obj(
+                    obj(
                         ["filename", "path", "size", "mime_type"],
                         filename=STR,
                         path=STR,
@@ -477,11 +509,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             ),
         },
         "/pages/{path}/attachments/{filename}": {
-            "get": _op(
+            "get": operation(
                 "Download an attachment (base64)",
                 (
                     "200",
-                    _obj(
+                    obj(
                         ["filename", "content", "size", "mime_type"],
                         filename=STR,
                         content=STR,
@@ -493,11 +525,11 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
                 ["404", "422"],
                 params=attachment_params,
             ),
-            "delete": _op(
+            "delete": operation(
                 "Delete an attachment",
                 (
                     "200",
-                    _obj(["deleted", "filename"], deleted={"type": "boolean"}, filename=STR),
+                    obj(["deleted", "filename"], deleted={"type": "boolean"}, filename=STR),
                     "deleted",
                 ),
                 WRITE_ERRORS,
@@ -518,5 +550,5 @@ def openapi_document(server_url: str = "") -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {"Error": ERROR},
         },
-        "paths": paths,
+        "paths": paths | (extra_paths or {}),
     }

@@ -53,7 +53,8 @@ def health() -> Response:
 
 @route("/openapi.json", ["GET"])
 def openapi() -> Response:
-    return jsonify(openapi_document(request.host_url.rstrip("/")))
+    extra = current_app.extensions.get("wikibot_openapi_paths", {})
+    return jsonify(openapi_document(request.host_url.rstrip("/"), extra))
 
 
 @route("/pages", ["GET"])

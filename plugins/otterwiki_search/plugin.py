@@ -75,6 +75,9 @@ class SearchPlugin:
         if self.runtime.unavailable_reason:
             log.warning("wikibot semantic search: %s", self.runtime.unavailable_reason)
         app.extensions["wikibot_search"] = self.runtime
+        from .openapi_paths import openapi_paths
+
+        app.extensions.setdefault("wikibot_openapi_paths", {}).update(openapi_paths())
         app.register_blueprint(bp)
         csrf = app.extensions.get("csrf")
         if csrf is not None:

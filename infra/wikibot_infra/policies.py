@@ -1,0 +1,63 @@
+"""IAM policy documents, as plain data from resolved ARNs: each grants one function exactly the
+actions it uses on exactly the resources it uses (no `*` action, no `*` resource)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+Statement = dict[str, Any]
+
+
+def model_arn(partition: str, region: str, model_id: str) -> str:
+    """The ARN of one Bedrock foundation model (no account: foundation models are AWS-owned)."""
+    return f"arn:{partition}:bedrock:{region}::foundation-model/{model_id}"
+
+
+def assume_role(service: str = "lambda.amazonaws.com") -> str:
+    """Trust policy: only `service` may take the role."""
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return document([statement])
+
+
+def logging(log_group_arn: str) -> Statement:
+    """Write log streams of the function's own log group (the group itself is Pulumi's)."""
+    return {
+        "Sid": "Logs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+    }
+
+
+def invoke_model(arn: str) -> Statement:
+    """Embed texts with the one configured model."""
+    return {"Sid": "Embed", "Effect": "Allow", "Action": "bedrock:InvokeModel", "Resource": arn}
+
+
+def efs_client(file_system_arn: str, access_point_arn: str) -> Statement:
+    """Mount and write the wiki's file system, only through its access point."""
+    return {
+        "Sid": "Repository",
+        "Effect": "Allow",
+        "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+        "Resource": file_system_arn,
+        "Condition": {
+            "StringEquals": {"elasticfilesystem:AccessPointArn": access_point_arn},
+        },
+    }
+
+
+def endpoint_policy(arn: str) -> str:
+    """The Bedrock VPC endpoint carries InvokeModel calls for the one model and nothing else."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "bedrock:InvokeModel",
+        "Resource": arn,
+    }
+    return document([statement])
+
+
+def document(statements: list[Statement]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)

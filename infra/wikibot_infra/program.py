@@ -1,0 +1,54 @@
+"""The whole stack, wired: network and storage for the wiki, the two functions, and the gateway
+whose routes come from the route plan built under the MCP function's own environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from wikibot import routeplan
+
+from . import policies
+from .gateway import Gateway
+from .mcp_function import McpFunction, mcp_environment, plan_environment
+from .network import Network
+from .routes import GatewayRoutes
+from .settings import StackSettings
+from .storage import Storage
+from .wiki_function import WikiFunction
+
+
+def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
+    """Create every resource; returns the stack outputs."""
+    region = aws.get_region_output().region
+    partition = aws.get_partition_output().partition
+    model_arn = pulumi.Output.all(partition, region).apply(
+        lambda pr: policies.model_arn(pr[0], pr[1], settings.bedrock_model_id)
+    )
+
+    gateway = Gateway(name, settings.domain, settings.hosted_zone_id)
+    network = Network(f"{name}-net", settings.vpc_cidr, settings.az_count, model_arn)
+    storage = Storage(f"{name}-storage", network)
+    wiki = WikiFunction(f"{name}-wiki", settings, network, storage, model_arn)
+    env = mcp_environment(settings, gateway.url)
+    mcp = McpFunction(f"{name}-mcp", settings, env)
+
+    plan = routeplan.configured_plan(plan_environment(env, routeplan.PLACEHOLDER_URL))
+    functions = {routeplan.WIKI: wiki.function, routeplan.MCP: mcp.function}
+    routes = GatewayRoutes(f"{name}-routes", gateway.api, plan, functions)
+
+    outputs: dict[str, Any] = {
+        "url": gateway.url,
+        "mcp_url": pulumi.Output.concat(gateway.url, routeplan.mcp_endpoint(plan)),
+        "api_endpoint": gateway.api.api_endpoint,
+        "wiki_function": wiki.function.name,
+        "mcp_function": mcp.function.name,
+        "file_system_id": storage.file_system.id,
+        "bedrock_model_arn": model_arn,
+        "routes": {route.key: route.target for route in plan if route.key in routes.routes},
+    }
+    if gateway.domain_target is not None and not settings.hosted_zone_id:
+        outputs["domain_cname_target"] = gateway.domain_target
+    return outputs

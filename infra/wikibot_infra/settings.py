@@ -1,0 +1,80 @@
+"""Every setting of the stack, read once from `pulumi.Config` (namespace `wikibot`).
+
+The components take a StackSettings, never a Config, so tests build one directly. Secrets stay
+Pulumi secrets (Outputs) all the way into the Lambda environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+MCP_AUTH_MODES = ("authkit", "tokens")
+DEFAULT_MODEL = "amazon.titan-embed-text-v2:0"
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    git_layer_arn: str
+    secret_key: pulumi.Input[str]
+    api_key: pulumi.Input[str]
+    mcp_auth: str = "authkit"
+    authkit_domain: str | None = None
+    mcp_token: pulumi.Input[str] | None = None
+    domain: str | None = None
+    hosted_zone_id: str | None = None
+    bedrock_model_id: str = DEFAULT_MODEL
+    wiki_memory: int = 1024
+    mcp_memory: int = 512
+    wiki_code: str = "../build/lambda-wiki.zip"
+    mcp_code: str = "../build/lambda-mcp.zip"
+    runtime: str = "python3.12"
+    architecture: str = "x86_64"
+    az_count: int = 2
+    vpc_cidr: str = "10.42.0.0/16"
+    log_retention_days: int = 30
+
+    def __post_init__(self) -> None:
+        if self.mcp_auth not in MCP_AUTH_MODES:
+            raise ValueError(
+                f"wikibot:mcpAuth must be one of {MCP_AUTH_MODES}, got {self.mcp_auth!r} "
+                "(the local OAuth server keeps its state in one process; the MCP function has "
+                "no shared storage)"
+            )
+        if self.mcp_auth == "authkit" and not self.authkit_domain:
+            raise ValueError("wikibot:mcpAuth=authkit needs wikibot:authkitDomain")
+        if self.mcp_auth == "tokens" and self.mcp_token is None:
+            raise ValueError("wikibot:mcpAuth=tokens needs the secret wikibot:mcpToken")
+        if self.hosted_zone_id and not self.domain:
+            raise ValueError("wikibot:hostedZoneId needs wikibot:domain")
+        if not 1 <= self.az_count <= 3:
+            raise ValueError("wikibot:azCount must be 1, 2 or 3")
+
+
+def from_config(config: pulumi.Config) -> StackSettings:
+    """StackSettings from the stack's configuration; absent keys take the defaults above."""
+    optional: dict[str, Any] = {
+        "mcp_auth": config.get("mcpAuth"),
+        "authkit_domain": config.get("authkitDomain"),
+        "mcp_token": config.get_secret("mcpToken"),
+        "domain": config.get("domain"),
+        "hosted_zone_id": config.get("hostedZoneId"),
+        "bedrock_model_id": config.get("bedrockModelId"),
+        "wiki_memory": config.get_int("wikiMemory"),
+        "mcp_memory": config.get_int("mcpMemory"),
+        "wiki_code": config.get("wikiCode"),
+        "mcp_code": config.get("mcpCode"),
+        "runtime": config.get("runtime"),
+        "architecture": config.get("architecture"),
+        "az_count": config.get_int("azCount"),
+        "vpc_cidr": config.get("vpcCidr"),
+        "log_retention_days": config.get_int("logRetentionDays"),
+    }
+    return StackSettings(
+        git_layer_arn=config.require("gitLayerArn"),
+        secret_key=config.require_secret("secretKey"),
+        api_key=config.require_secret("apiKey"),
+        **{k: v for k, v in optional.items() if v is not None},
+    )

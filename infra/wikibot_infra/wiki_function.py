@@ -1,0 +1,78 @@
+"""The Otterwiki function: Otterwiki with the REST API and semantic search plugins (apig-wsgi,
+`lambda_init.handler`), inside the VPC with the repository on EFS, git from a layer, and
+embeddings from Bedrock through the VPC endpoint."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from . import policies
+from .execution_role import execution_role
+from .network import Network
+from .settings import StackSettings
+from .storage import Storage
+
+HANDLER = "lambda_init.handler"
+MOUNT = "/mnt/wiki"
+TIMEOUT = 30  # the HTTP API's integration timeout
+VPC_ACCESS = aws.iam.ManagedPolicy.AWS_LAMBDA_VPC_ACCESS_EXECUTION_ROLE.value
+
+
+def wiki_environment(settings: StackSettings) -> dict[str, pulumi.Input[str]]:
+    """Otterwiki reads its own settings (REPOSITORY, SECRET_KEY...) from the environment too."""
+    return {
+        "REPOSITORY": f"{MOUNT}/repository",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{MOUNT}/otterwiki.db",
+        "SECRET_KEY": settings.secret_key,
+        "WIKIBOT_API_KEY": settings.api_key,
+        "WIKIBOT_SEARCH_EMBEDDER": "bedrock",
+        "WIKIBOT_BEDROCK_MODEL_ID": settings.bedrock_model_id,
+        "WIKIBOT_MCP_ENABLED": "false",  # the MCP function serves MCP
+    }
+
+
+class WikiFunction(pulumi.ComponentResource):
+    function: aws.lambda_.Function
+
+    def __init__(
+        self,
+        name: str,
+        settings: StackSettings,
+        network: Network,
+        storage: Storage,
+        model_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("wikibot:infra:WikiFunction", name, None, opts)
+        statements = pulumi.Output.all(
+            model_arn, storage.file_system.arn, storage.access_point.arn
+        ).apply(
+            lambda arns: [policies.invoke_model(arns[0]), policies.efs_client(arns[1], arns[2])]
+        )
+        role = execution_role(
+            name, self, settings.log_retention_days, statements, managed_policy_arns=[VPC_ACCESS]
+        )
+        self.function = aws.lambda_.Function(
+            name,
+            role=role.role.arn,
+            handler=HANDLER,
+            runtime=settings.runtime,
+            architectures=[settings.architecture],
+            code=pulumi.FileArchive(settings.wiki_code),
+            memory_size=settings.wiki_memory,
+            timeout=TIMEOUT,
+            layers=[settings.git_layer_arn],
+            vpc_config={
+                "subnet_ids": [s.id for s in network.subnets],
+                "security_group_ids": [network.function_sg.id],
+            },
+            file_system_config={"arn": storage.access_point.arn, "local_mount_path": MOUNT},
+            environment={"variables": wiki_environment(settings)},
+            logging_config={"log_format": "Text", "log_group": role.log_group.name},
+            # A function with a file system needs a mount target in its subnets to be created.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*role.grants, *storage.mount_targets]
+            ),
+        )
+        self.register_outputs({"name": self.function.name, "arn": self.function.arn})

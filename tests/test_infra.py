@@ -1,0 +1,556 @@
+"""The deploy: the route plan built from the MCP app's declared paths, API Gateway route selection,
+and the Pulumi program run against Pulumi's mocks (no AWS account, no pulumi CLI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pytest
+from otterwiki_mcp.paths import declared_paths
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount
+from starlette.routing import Route as StarletteRoute
+
+from wikibot import cli, routeplan
+from wikibot.routeplan import MCP, WIKI, Route, build_plan, match, select
+
+# pulumi_aws warns about its own deprecated resource types when it is imported.
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated in favor of:DeprecationWarning")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "infra"))
+
+WIKI_PATHS = [
+    "/",
+    "/Home",
+    "/-/login",
+    "/static/css/x.css",
+    "/api/v1/pages",
+    "/api/v1/pages/Projects/Plan",
+    "/.git/info/refs",
+    "/.well-known/change-password",
+    "/mcpnotes",
+]
+AUTH_ENVIRONMENTS = {
+    "local": {"WIKIBOT_MCP_AUTH": "local"},
+    "authkit": {
+        "WIKIBOT_MCP_AUTH": "authkit",
+        "WIKIBOT_MCP_AUTHKIT_DOMAIN": "https://example.authkit.app",
+    },
+    "tokens": {"WIKIBOT_MCP_AUTH": "tokens", "WIKIBOT_MCP_TOKEN": "t0ken"},
+}
+
+
+def _standalone() -> Any:
+    """The real MCP service module, or a skip saying why it cannot be imported."""
+    try:
+        from otterwiki_mcp import standalone
+    except ImportError as e:
+        pytest.skip(f"the MCP app cannot be imported ({e}); install wikibot[mcp]")
+    return standalone
+
+
+# -- the route plan, from a small Starlette app with every kind of route -------------------------
+
+
+async def _ok(request: Any) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+def sample_app() -> Starlette:
+    """Exact routes with a few methods, a path parameter, a mount, and CORS (so OPTIONS too)."""
+    return Starlette(
+        routes=[
+            StarletteRoute("/mcp", _ok, methods=["POST", "DELETE"]),
+            StarletteRoute("/.well-known/oauth-authorization-server", _ok, methods=["GET"]),
+            StarletteRoute("/.well-known/oauth-protected-resource/mcp", _ok, methods=["GET"]),
+            StarletteRoute("/token", _ok, methods=["POST"]),
+            StarletteRoute("/register", _ok, methods=["POST"]),
+            StarletteRoute("/clients/{client_id:int}", _ok, methods=["GET"]),
+            Mount("/oauth", routes=[StarletteRoute("/approve", _ok, methods=["GET", "POST"])]),
+        ],
+        middleware=[Middleware(CORSMiddleware, allow_origins=["*"])],
+    )
+
+
+def concrete(path: str) -> str:
+    """A request path the template matches."""
+    return path.replace("{client_id}", "7").replace("{client_id:int}", "7")
+
+
+def assert_plan_serves(plan: list[Route], declared: list[Any]) -> None:
+    """Every declared path and method reaches MCP; what MCP does not declare reaches the wiki."""
+    for path in declared:
+        request_path = concrete(path.path)
+        for method in path.methods:
+            assert match(plan, method, request_path) == MCP, (method, path.path)
+            if path.prefix:
+                assert match(plan, method, request_path + "/deeper/still") == MCP
+    for path in WIKI_PATHS:
+        for method in ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"):
+            assert match(plan, method, path) == WIKI, (method, path)
+
+
+def test_plan_route_keys_and_targets() -> None:
+    plan = build_plan(declared_paths(sample_app()))
+    targets = {route.key: route.target for route in plan}
+    assert targets["$default"] == WIKI
+    assert plan[-1].key == "$default"
+    expected_mcp = [
+        "ANY /mcp",
+        "ANY /mcp/{proxy+}",
+        "GET /.well-known/oauth-authorization-server",
+        "HEAD /.well-known/oauth-authorization-server",  # Starlette serves HEAD with GET
+        "OPTIONS /.well-known/oauth-authorization-server",  # CORS preflight
+        "GET /.well-known/oauth-protected-resource/mcp",
+        "POST /token",
+        "OPTIONS /token",
+        "POST /register",
+        "GET /clients/{client_id}",
+        "HEAD /clients/{client_id}",
+        "ANY /oauth",
+        "ANY /oauth/{proxy+}",
+    ]
+    for key in expected_mcp:
+        assert targets.pop(key) == MCP, key
+    assert set(targets) == {
+        "$default",
+        "HEAD /.well-known/oauth-protected-resource/mcp",
+        "OPTIONS /.well-known/oauth-protected-resource/mcp",
+        "OPTIONS /register",
+        "OPTIONS /clients/{client_id}",
+    }
+    assert all(route.why for route in plan)
+
+
+def test_every_declared_path_has_a_route_and_wiki_paths_stay_with_the_wiki() -> None:
+    app = sample_app()
+    plan = build_plan(declared_paths(app))
+    assert_plan_serves(plan, declared_paths(app))
+    # A page that shares its name with an OAuth endpoint still shows: only POST /token is MCP's.
+    assert match(plan, "GET", "/token") == WIKI
+    assert match(plan, "GET", "/clients/seven/more") == WIKI
+
+
+def test_plan_follows_the_configured_mcp_path() -> None:
+    plan = build_plan(declared_paths(sample_app()), mcp_path="/agent/")
+    assert match(plan, "GET", "/agent") == MCP
+    assert match(plan, "POST", "/agent/anything") == MCP
+    assert {"ANY /agent", "ANY /agent/{proxy+}"} <= {r.key for r in plan}
+    assert routeplan.mcp_endpoint(plan) == "/agent"
+
+
+def test_a_root_mount_is_refused() -> None:
+    app = Starlette(routes=[Mount("/", routes=[])])
+    with pytest.raises(ValueError, match="hide the whole wiki"):
+        build_plan(declared_paths(app))
+
+
+def test_route_selection_follows_api_gateway() -> None:
+    """The example of the API Gateway developer guide ("Routing API requests")."""
+    plan = [
+        Route("GET /pets/dog/1", WIKI, "exact"),
+        Route("GET /pets/dog/{id}", WIKI, "variable"),
+        Route("GET /pets/{proxy+}", WIKI, "greedy"),
+        Route("ANY /{proxy+}", MCP, "catch-all greedy"),
+        Route("POST /pets", MCP, "method"),
+        Route("ANY /pets", WIKI, "any"),
+        Route("$default", WIKI, "default"),
+    ]
+
+    def chosen(method: str, path: str) -> str | None:
+        route = select(plan, method, path)
+        return route.key if route else None
+
+    assert chosen("GET", "/pets/dog/1") == "GET /pets/dog/1"
+    assert chosen("GET", "/pets/dog/2") == "GET /pets/dog/{id}"
+    assert chosen("GET", "/pets/cat/1") == "GET /pets/{proxy+}"
+    assert chosen("POST", "/pets/cat/1") == "ANY /{proxy+}"
+    assert chosen("POST", "/pets") == "POST /pets"
+    assert chosen("GET", "/pets?x=1") == "ANY /pets"
+    assert chosen("GET", "/") == "$default"
+    assert select(plan[:-1], "GET", "/") is None
+    assert match(plan[:-1], "GET", "/") is None
+
+
+# -- the plan of the real MCP app ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", sorted(AUTH_ENVIRONMENTS))
+def test_plan_of_the_real_mcp_app(mode: str) -> None:
+    standalone = _standalone()
+    environ = AUTH_ENVIRONMENTS[mode]
+    plan = routeplan.configured_plan(environ)
+    with routeplan._wikibot_environment(environ):
+        declared = standalone.declared_paths(dict(routeplan.PLACEHOLDERS))
+    assert declared, "the MCP app declares no path"
+    assert_plan_serves(plan, declared)
+    assert {"ANY /mcp", "ANY /mcp/{proxy+}", "$default"} <= {r.key for r in plan}
+    if mode != "tokens":  # OAuth discovery must reach the MCP app
+        assert match(plan, "GET", "/.well-known/oauth-protected-resource/mcp") == MCP
+
+
+def test_configured_plan_uses_only_the_given_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    _standalone()
+    monkeypatch.setenv("WIKIBOT_MCP_AUTH", "not-a-mode")
+    monkeypatch.setenv("WIKIBOT_MCP_PATH", "/elsewhere")
+    plan = routeplan.configured_plan({**AUTH_ENVIRONMENTS["tokens"], "OTHER": "ignored"})
+    assert match(plan, "POST", "/mcp") == MCP and match(plan, "POST", "/elsewhere") == WIKI
+    assert os.environ["WIKIBOT_MCP_AUTH"] == "not-a-mode"
+    assert "WIKIBOT_MCP_TOKEN" not in os.environ
+
+
+def test_wikibot_routes_prints_the_plan(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _standalone()
+    for key, value in AUTH_ENVIRONMENTS["authkit"].items():
+        monkeypatch.setenv(key, value)
+    assert cli.main(["routes"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["ROUTE", "TARGET", "WHY"]
+    assert any(line.startswith("ANY /mcp ") and " mcp " in line for line in lines)
+    assert lines[-1].startswith("$default") and " wiki " in lines[-1]
+
+
+# -- the Pulumi program, against Pulumi's mocks --------------------------------------------------
+
+REGION = "eu-west-1"
+MODEL_ARN = f"arn:aws:bedrock:{REGION}::foundation-model/amazon.titan-embed-text-v2:0"
+GIT_LAYER = f"arn:aws:lambda:{REGION}:123456789012:layer:git:1"
+API_ENDPOINT = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers every resource with its inputs plus the outputs the program reads, and records
+    what was asked for."""
+
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        self.resources.append(args)
+        state = {"arn": f"arn:aws:mock:{REGION}:123456789012:{args.name}", **args.inputs}
+        state.setdefault("name", args.name)
+        if args.typ == "aws:lambda/function:Function":
+            state["invokeArn"] = f"arn:aws:apigateway:{REGION}:lambda:path/{args.name}/invocations"
+        elif args.typ == "aws:apigatewayv2/api:Api":
+            state["apiEndpoint"] = API_ENDPOINT
+            state["executionArn"] = f"arn:aws:execute-api:{REGION}:123456789012:abc123"
+        elif args.typ == "aws:acm/certificate:Certificate":
+            state["domainValidationOptions"] = [
+                {
+                    "domainName": args.inputs["domainName"],
+                    "resourceRecordName": "_v.wiki.example.org.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_w.acm-validations.aws.",
+                }
+            ]
+        elif args.typ == "aws:apigatewayv2/domainName:DomainName":
+            config = dict(args.inputs["domainNameConfiguration"])
+            config.update(targetDomainName="d-1.execute-api.aws", hostedZoneId="ZAPIGW")
+            state["domainNameConfiguration"] = config
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        answers = {
+            "aws:index/getRegion:getRegion": {"region": REGION, "name": REGION, "id": REGION},
+            "aws:index/getPartition:getPartition": {"partition": "aws", "id": "aws"},
+            "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                "names": [f"{REGION}a", f"{REGION}b", f"{REGION}c"],
+            },
+        }
+        return answers.get(args.token, {})
+
+
+@dataclass
+class Deployed:
+    resources: list[Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, typ: str) -> list[Any]:
+        return [r for r in self.resources if r.typ == typ]
+
+    def one(self, typ: str, name: str) -> Any:
+        (found,) = [r for r in self.of_type(typ) if r.name == name]
+        return found
+
+    def function(self, target: str) -> Any:
+        return self.one("aws:lambda/function:Function", f"wikibot-{target}")
+
+
+def settings(**overrides: Any) -> Any:
+    from wikibot_infra.settings import StackSettings
+
+    values: dict[str, Any] = {
+        "git_layer_arn": GIT_LAYER,
+        "secret_key": pulumi.Output.secret("flask-secret"),
+        "api_key": pulumi.Output.secret("api-key"),
+        "authkit_domain": "https://example.authkit.app",
+        "domain": "wiki.example.org",
+        "hosted_zone_id": "Z123",
+        **overrides,
+    }
+    return StackSettings(**values)
+
+
+def deploy(stack_settings: Any) -> Deployed:
+    _standalone()  # the program builds the route plan from the real MCP app
+    from wikibot_infra.program import build
+
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="wikibot", stack="test", preview=False)
+    deployed = Deployed(mocks.resources)
+
+    @pulumi.runtime.test
+    def run() -> pulumi.Output:
+        return pulumi.Output.all(**build(stack_settings)).apply(deployed.outputs.update)
+
+    run()
+    return deployed
+
+
+@pytest.fixture(scope="module")
+def stack() -> Deployed:
+    return deploy(settings())
+
+
+def unwrap(value: Any) -> Any:
+    """A mock input with Pulumi's secret wrappers taken off."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) and "value" in value:
+            return unwrap(value["value"])
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def policy_of(stack: Deployed, target: str) -> list[dict]:
+    policy = stack.one("aws:iam/rolePolicy:RolePolicy", f"wikibot-{target}-policy")
+    return json.loads(unwrap(policy.inputs["policy"]))["Statement"]
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_each_route_targets_the_right_function(stack: Deployed) -> None:
+    handlers = {"lambda_init.handler": WIKI, "lambda_init.mcp_handler": MCP}
+    by_invoke_arn = {
+        f"arn:aws:apigateway:{REGION}:lambda:path/{f.name}/invocations": handlers[
+            f.inputs["handler"]
+        ]
+        for f in stack.of_type("aws:lambda/function:Function")
+    }
+    integrations = {
+        f"integrations/{i.name}-id": by_invoke_arn[i.inputs["integrationUri"]]
+        for i in stack.of_type("aws:apigatewayv2/integration:Integration")
+    }
+    deployed = {
+        r.inputs["routeKey"]: integrations[r.inputs["target"]]
+        for r in stack.of_type("aws:apigatewayv2/route:Route")
+    }
+    plan = routeplan.configured_plan(
+        {
+            "WIKIBOT_MCP_AUTH": "authkit",
+            "WIKIBOT_MCP_AUTHKIT_DOMAIN": "https://example.authkit.app",
+        }
+    )
+    assert deployed == {route.key: route.target for route in plan}
+    assert deployed["$default"] == WIKI and deployed["ANY /mcp"] == MCP
+    assert stack.outputs["routes"] == deployed
+    for path in WIKI_PATHS:
+        assert match(plan, "GET", path) == WIKI
+
+
+def test_integrations_stage_and_permissions(stack: Deployed) -> None:
+    for integration in stack.of_type("aws:apigatewayv2/integration:Integration"):
+        assert integration.inputs["integrationType"] == "AWS_PROXY"
+        assert integration.inputs["payloadFormatVersion"] == "2.0"
+    (stage,) = stack.of_type("aws:apigatewayv2/stage:Stage")
+    assert stage.inputs["name"] == "$default" and stage.inputs["autoDeploy"] is True
+    permissions = stack.of_type("aws:lambda/permission:Permission")
+    assert sorted(p.inputs["function"] for p in permissions) == ["wikibot-mcp", "wikibot-wiki"]
+    for permission in permissions:
+        assert permission.inputs["principal"] == "apigateway.amazonaws.com"
+        assert permission.inputs["sourceArn"].endswith(":abc123/*/*")
+
+
+def test_wiki_function_is_in_the_vpc_with_the_efs_mount(stack: Deployed) -> None:
+    wiki = stack.function("wiki")
+    subnets = [s.name + "-id" for s in stack.of_type("aws:ec2/subnet:Subnet")]
+    assert wiki.inputs["handler"] == "lambda_init.handler"
+    assert sorted(wiki.inputs["vpcConfig"]["subnetIds"]) == sorted(subnets) and len(subnets) == 2
+    assert wiki.inputs["vpcConfig"]["securityGroupIds"] == ["wikibot-net-function-sg-id"]
+    access_point = stack.one("aws:efs/accessPoint:AccessPoint", "wikibot-storage-ap")
+    assert wiki.inputs["fileSystemConfig"] == {
+        "arn": f"arn:aws:mock:{REGION}:123456789012:{access_point.name}",
+        "localMountPath": "/mnt/wiki",
+    }
+    assert wiki.inputs["layers"] == [GIT_LAYER]
+    assert len(stack.of_type("aws:efs/mountTarget:MountTarget")) == 2
+    env = wiki.inputs["environment"]
+    assert env.get(SECRET_SIG), "the environment holds secrets and must stay a Pulumi secret"
+    variables = unwrap(env)["variables"]
+    assert variables["REPOSITORY"].startswith("/mnt/wiki/")
+    assert variables["SECRET_KEY"] == "flask-secret" and variables["WIKIBOT_API_KEY"] == "api-key"
+
+
+def test_mcp_function_is_outside_any_vpc(stack: Deployed) -> None:
+    mcp = stack.function("mcp")
+    assert mcp.inputs["handler"] == "lambda_init.mcp_handler"
+    assert "vpcConfig" not in mcp.inputs and "fileSystemConfig" not in mcp.inputs
+    variables = unwrap(mcp.inputs["environment"])["variables"]
+    assert variables["WIKIBOT_API_URL"] == variables["WIKIBOT_MCP_BASE_URL"]
+    assert variables["WIKIBOT_API_URL"] == "https://wiki.example.org"
+    assert variables["WIKIBOT_MCP_AUTH"] == "authkit"
+
+
+def test_network_has_no_internet_path_and_an_endpoint_for_bedrock(stack: Deployed) -> None:
+    kinds = {r.typ for r in stack.resources}
+    assert not kinds & {"aws:ec2/natGateway:NatGateway", "aws:ec2/internetGateway:InternetGateway"}
+    (endpoint,) = stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert endpoint.inputs["serviceName"] == f"com.amazonaws.{REGION}.bedrock-runtime"
+    assert endpoint.inputs["vpcEndpointType"] == "Interface"
+    assert endpoint.inputs["privateDnsEnabled"] is True
+    (statement,) = json.loads(endpoint.inputs["policy"])["Statement"]
+    assert statement["Action"] == "bedrock:InvokeModel" and statement["Resource"] == MODEL_ARN
+
+
+def test_iam_grants_name_only_what_each_function_needs(stack: Deployed) -> None:
+    for target in (WIKI, MCP):
+        for statement in policy_of(stack, target):
+            actions, resources = as_list(statement["Action"]), as_list(statement["Resource"])
+            assert all("*" not in action for action in actions), statement
+            assert "*" not in resources, statement
+    wiki = {s["Sid"]: s for s in policy_of(stack, WIKI)}
+    assert set(wiki) == {"Logs", "Embed", "Repository"}
+    assert wiki["Embed"]["Action"] == "bedrock:InvokeModel"
+    assert wiki["Embed"]["Resource"] == MODEL_ARN
+    assert wiki["Repository"]["Resource"].endswith(":wikibot-storage-fs")
+    access_point = wiki["Repository"]["Condition"]["StringEquals"]
+    assert access_point == {
+        "elasticfilesystem:AccessPointArn": f"arn:aws:mock:{REGION}:123456789012:wikibot-storage-ap"
+    }
+    assert wiki["Logs"]["Resource"][0].endswith(":wikibot-wiki-logs")
+    mcp = policy_of(stack, MCP)
+    assert [s["Sid"] for s in mcp] == ["Logs"]
+    assert mcp[0]["Resource"][0].endswith(":wikibot-mcp-logs")
+
+    attachments = stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert [(a.inputs["role"], a.inputs["policyArn"].rsplit("/", 1)[-1]) for a in attachments] == [
+        ("wikibot-wiki-role", "AWSLambdaVPCAccessExecutionRole")
+    ]
+    for role in stack.of_type("aws:iam/role:Role"):
+        (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+
+
+def test_custom_domain_certificate_and_mapping(stack: Deployed) -> None:
+    (domain,) = stack.of_type("aws:apigatewayv2/domainName:DomainName")
+    assert domain.inputs["domainName"] == "wiki.example.org"
+    assert domain.inputs["domainNameConfiguration"]["endpointType"] == "REGIONAL"
+    (cert,) = stack.of_type("aws:acm/certificate:Certificate")
+    assert cert.inputs["validationMethod"] == "DNS"
+    assert len(stack.of_type("aws:apigatewayv2/apiMapping:ApiMapping")) == 1
+    records = {r.name for r in stack.of_type("aws:route53/record:Record")}
+    assert records == {"wikibot-cert-validation", "wikibot-alias"}
+    assert stack.outputs["url"] == "https://wiki.example.org"
+    assert stack.outputs["mcp_url"] == "https://wiki.example.org/mcp"
+
+
+def test_without_a_domain_the_api_endpoint_is_the_url() -> None:
+    bare = deploy(
+        settings(
+            domain=None,
+            hosted_zone_id=None,
+            mcp_auth="tokens",
+            mcp_token=pulumi.Output.secret("t0ken"),
+            az_count=1,
+        )
+    )
+    assert not bare.of_type("aws:apigatewayv2/domainName:DomainName")
+    assert not bare.of_type("aws:acm/certificate:Certificate")
+    assert bare.outputs["url"] == API_ENDPOINT
+    variables = unwrap(bare.function("mcp").inputs["environment"])["variables"]
+    assert variables["WIKIBOT_MCP_BASE_URL"] == API_ENDPOINT
+    assert variables["WIKIBOT_MCP_TOKEN"] == "t0ken"
+    keys = {r.inputs["routeKey"] for r in bare.of_type("aws:apigatewayv2/route:Route")}
+    assert keys == {"ANY /mcp", "ANY /mcp/{proxy+}", "$default"}  # tokens: no OAuth paths
+    assert len(bare.of_type("aws:ec2/subnet:Subnet")) == 1
+
+
+def test_settings_refuse_what_cannot_work() -> None:
+    with pytest.raises(ValueError, match="no shared storage"):
+        settings(mcp_auth="local")
+    with pytest.raises(ValueError, match="authkitDomain"):
+        settings(authkit_domain=None)
+    with pytest.raises(ValueError, match="mcpToken"):
+        settings(mcp_auth="tokens")
+    with pytest.raises(ValueError, match="needs wikibot:domain"):
+        settings(domain=None)
+
+
+def test_settings_from_stack_config() -> None:
+    from wikibot_infra.settings import from_config
+
+    pulumi.runtime.set_mocks(RecordingMocks(), project="wikibot", stack="test", preview=False)
+    pulumi.runtime.set_all_config(
+        {
+            "wikibot:gitLayerArn": GIT_LAYER,
+            "wikibot:secretKey": "s",
+            "wikibot:apiKey": "k",
+            "wikibot:authkitDomain": "https://example.authkit.app",
+            "wikibot:wikiMemory": "2048",
+        },
+        secret_keys=["wikibot:secretKey", "wikibot:apiKey"],
+    )
+    try:
+        loaded = from_config(pulumi.Config("wikibot"))
+    finally:
+        pulumi.runtime.set_all_config({}, secret_keys=[])
+    assert loaded.wiki_memory == 2048 and loaded.mcp_memory == 512
+    assert loaded.domain is None and loaded.mcp_auth == "authkit"
+    assert isinstance(loaded.secret_key, pulumi.Output) and isinstance(
+        loaded.api_key, pulumi.Output
+    )
+
+
+def test_the_program_entry_point_runs_from_stack_config() -> None:
+    """infra/__main__.py as `pulumi up` runs it: config -> settings -> resources -> exports."""
+    import runpy
+
+    _standalone()
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="wikibot", stack="test", preview=False)
+    pulumi.runtime.set_all_config(
+        {
+            "wikibot:gitLayerArn": GIT_LAYER,
+            "wikibot:secretKey": "s",
+            "wikibot:apiKey": "k",
+            "wikibot:mcpAuth": "tokens",
+            "wikibot:mcpToken": "t",
+        },
+        secret_keys=["wikibot:secretKey", "wikibot:apiKey", "wikibot:mcpToken"],
+    )
+
+    @pulumi.runtime.test
+    def run() -> None:
+        runpy.run_path(os.path.join(ROOT, "infra", "__main__.py"), run_name="__main__")
+
+    try:
+        run()
+    finally:
+        pulumi.runtime.set_all_config({}, secret_keys=[])
+    functions = {f.name for f in mocks.resources if f.typ == "aws:lambda/function:Function"}
+    assert functions == {"wikibot-wiki", "wikibot-mcp"}
