@@ -67,7 +67,8 @@ def page_tags(frontmatter: dict[str, Any] | None) -> list[str]:
         tags = tags.split(",")
     if not isinstance(tags, list):
         tags = [tags]
-    return [str(t).strip() for t in tags if str(t).strip()]
+    cleaned = (str(t).replace("\x1f", " ").strip() for t in tags)  # \x1f joins tags in the index
+    return [t for t in cleaned if t]
 
 
 def page_category(frontmatter: dict[str, Any] | None) -> str | None:

@@ -29,7 +29,8 @@ from .wikilinks import extract_links
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+TAG_SEPARATOR = "\x1f"  # tags are stored joined: splitting is much cheaper than JSON per row
 _BLOB_BATCH = 2000
 
 _SCHEMA = """
@@ -103,7 +104,7 @@ class PageRow:
     @classmethod
     def from_row(cls, row: sqlite3.Row | tuple) -> PageRow:
         values = list(row)
-        values[7] = json.loads(values[7])
+        values[7] = values[7].split(TAG_SEPARATOR) if values[7] else []
         return cls(*values)
 
 
@@ -415,7 +416,7 @@ def _upsert_page(
         name,
         title,
         page_category(frontmatter),
-        json.dumps(tags),
+        TAG_SEPARATOR.join(tags),
         len(body.split()),
         len(content.encode("utf-8")),
         commit.revision,

@@ -12,7 +12,7 @@ from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import Map, PathConverter, Rule
 
 from .errors import Invalid, NotFound, Unavailable, WikiError
-from .jsonapi import api_runtime, author_of, body, int_arg, protect, str_arg
+from .jsonapi import api_runtime, author_of, body, int_arg, json_response, protect, str_arg
 from .openapi import openapi_document
 from .runtime import ApiRuntime
 
@@ -48,13 +48,13 @@ protect(bp, PUBLIC_ENDPOINTS)
 # -- routes ------------------------------------------------------------------------------------
 @route("/health", ["GET"])
 def health() -> Response:
-    return jsonify({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 @route("/openapi.json", ["GET"])
 def openapi() -> Response:
     extra = current_app.extensions.get("wikibot_openapi_paths", {})
-    return jsonify(openapi_document(request.host_url.rstrip("/"), extra))
+    return json_response(openapi_document(request.host_url.rstrip("/"), extra))
 
 
 @route("/pages", ["GET"])
@@ -78,12 +78,12 @@ def list_pages() -> Response:
     answer: dict[str, Any] = {"pages": listing.pages, "total": listing.total}
     if listing.next_cursor:
         answer["next_cursor"] = listing.next_cursor
-    return jsonify(answer)
+    return json_response(answer)
 
 
 @route("/pages/<wikipath:path>", ["GET"])
 def get_page(path: str) -> Response:
-    return jsonify(runtime().service.get_page(path, revision=str_arg("revision") or None))
+    return json_response(runtime().service.get_page(path, revision=str_arg("revision") or None))
 
 
 @route("/pages/<wikipath:path>", ["PUT"])
@@ -94,7 +94,7 @@ def put_page(path: str) -> tuple[Response, int]:
     result, created = runtime().service.put_page(
         path, data["content"], author_of(data), data.get("revision"), data.get("commit_message")
     )
-    return jsonify(result), 201 if created else 200
+    return json_response(result), 201 if created else 200
 
 
 @route("/pages/<wikipath:path>", ["PATCH"])
@@ -103,7 +103,7 @@ def edit_page(path: str) -> Response:
     for field in ("revision", "old_string", "new_string"):
         if field not in data:
             raise Invalid(f"request body must include '{field}'")
-    return jsonify(
+    return json_response(
         runtime().service.edit_page(
             path,
             data["old_string"],
@@ -118,13 +118,15 @@ def edit_page(path: str) -> Response:
 @route("/pages/<wikipath:path>", ["DELETE"])
 def delete_page(path: str) -> Response:
     data = body()
-    return jsonify(runtime().service.delete_page(path, author_of(data), data.get("commit_message")))
+    return json_response(
+        runtime().service.delete_page(path, author_of(data), data.get("commit_message"))
+    )
 
 
 @route("/pages/<wikipath:path>/rename", ["POST"])
 def rename_page(path: str) -> Response:
     data = body()
-    return jsonify(
+    return json_response(
         runtime().service.rename_page(
             path, data.get("new_path"), author_of(data), data.get("commit_message")
         )
@@ -133,12 +135,12 @@ def rename_page(path: str) -> Response:
 
 @route("/pages/<wikipath:path>/history", ["GET"])
 def page_history(path: str) -> Response:
-    return jsonify(runtime().service.history(path, int_arg("limit")))
+    return json_response(runtime().service.history(path, int_arg("limit")))
 
 
 @route("/changelog", ["GET"])
 def changelog() -> Response:
-    return jsonify(runtime().service.changelog(int_arg("limit")))
+    return json_response(runtime().service.changelog(int_arg("limit")))
 
 
 @route("/search", ["GET"])
@@ -149,25 +151,25 @@ def search() -> Response:
         if semantic is None:
             raise Unavailable("mode=hybrid needs the semantic search plugin (otterwiki_search)")
         engine, _ = semantic.require()
-        return jsonify(engine.hybrid(str_arg("q"), int_arg("limit")))
+        return json_response(engine.hybrid(str_arg("q"), int_arg("limit")))
     if mode != "fulltext":
         raise Invalid("mode must be 'fulltext' or 'hybrid'")
-    return jsonify(runtime().service.search(str_arg("q"), int_arg("limit")))
+    return json_response(runtime().service.search(str_arg("q"), int_arg("limit")))
 
 
 @route("/links", ["GET"])
 def link_graph() -> Response:
-    return jsonify(runtime().service.link_graph())
+    return json_response(runtime().service.link_graph())
 
 
 @route("/links/<wikipath:path>", ["GET"])
 def page_links(path: str) -> Response:
-    return jsonify(runtime().service.links(path))
+    return json_response(runtime().service.links(path))
 
 
 @route("/pages/<wikipath:path>/attachments", ["GET"])
 def list_attachments(path: str) -> Response:
-    return jsonify(runtime().service.list_attachments(path))
+    return json_response(runtime().service.list_attachments(path))
 
 
 @route("/pages/<wikipath:path>/attachments", ["POST"])
@@ -178,18 +180,18 @@ def upload_attachment(path: str) -> tuple[Response, int]:
     result, created = runtime().service.put_attachment(
         path, data["filename"], data["content"], author_of(data), data.get("commit_message")
     )
-    return jsonify(result), 201 if created else 200
+    return json_response(result), 201 if created else 200
 
 
 @route("/pages/<wikipath:path>/attachments/<string:filename>", ["GET"])
 def get_attachment(path: str, filename: str) -> Response:
-    return jsonify(runtime().service.get_attachment(path, filename))
+    return json_response(runtime().service.get_attachment(path, filename))
 
 
 @route("/pages/<wikipath:path>/attachments/<string:filename>", ["DELETE"])
 def delete_attachment(path: str, filename: str) -> Response:
     data = body()
-    return jsonify(
+    return json_response(
         runtime().service.delete_attachment(
             path, filename, author_of(data), data.get("commit_message")
         )

@@ -227,13 +227,14 @@ class WikiService:
             )
 
     def _summary(self, row: PageRow) -> dict[str, Any]:
+        updated = _iso(row.updated_at)
         return {
             "name": row.name,
             "path": row.path,
             "category": row.category,
             "tags": row.tags,
-            "last_updated": _iso(row.updated_at)[:10],
-            "updated_at": _iso(row.updated_at),
+            "last_updated": updated[:10],
+            "updated_at": updated,
             "content_length": row.words,
             "size": row.size,
             "revision": row.revision,

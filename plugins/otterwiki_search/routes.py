@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Request, Response, current_app, jsonify
+from flask import Blueprint, Request, Response, current_app
 from otterwiki_api.errors import Invalid
-from otterwiki_api.jsonapi import body, int_arg, protect, read_or_write, str_arg
+from otterwiki_api.jsonapi import body, int_arg, json_response, protect, read_or_write, str_arg
 
 from .runtime import SearchRuntime
 
@@ -29,7 +29,9 @@ def runtime() -> SearchRuntime:
 @bp.get("/semantic-search")
 def semantic_search() -> Response:
     search, _ = runtime().require()
-    return jsonify(search.semantic(str_arg("q"), int_arg("n"), int_arg("max_chunks_per_page")))
+    return json_response(
+        search.semantic(str_arg("q"), int_arg("n"), int_arg("max_chunks_per_page"))
+    )
 
 
 @bp.post("/reindex")
@@ -42,7 +44,7 @@ def reindex() -> tuple[Response, int]:
         raise Invalid("full must be true or false")
     assert rt.settings is not None
     sync.step(rt.settings.reindex_budget, full=full)
-    return jsonify(sync.status()), 202
+    return json_response(sync.status()), 202
 
 
 @bp.get("/reindex/status")
@@ -50,5 +52,5 @@ def reindex_status() -> Response:
     rt = runtime()
     if rt.sync is None:
         answer: dict[str, Any] = {"status": "unavailable", "reason": rt.unavailable_reason}
-        return jsonify(answer)
-    return jsonify(rt.sync.status())
+        return json_response(answer)
+    return json_response(rt.sync.status())
