@@ -151,3 +151,14 @@ def test_attachment_visible_in_web_ui(app, api, unique):
     )
     resp = app.test_client().get(f"/{page}/a/hello.txt")
     assert resp.status_code == 200 and resp.data == b"hello web"
+
+
+def test_deleting_a_page_keeps_its_subpages(api, unique):
+    api.put(f"/pages/{unique}/Parent", {"content": "parent"})
+    api.put(f"/pages/{unique}/Parent/Child", {"content": "child"})
+    api.post(f"/pages/{unique}/Parent/attachments", {"filename": "a.txt", "content": "eA=="})
+    assert api.delete(f"/pages/{unique}/Parent")[0] == 200
+    assert api.get(f"/pages/{unique}/Parent/Child")[1]["content"] == "child"
+    assert api.get(f"/pages/{unique}/Parent")[0] == 404
+    api.put(f"/pages/{unique}/Parent", {"content": "again"})
+    assert api.get(f"/pages/{unique}/Parent/attachments")[1]["total"] == 0

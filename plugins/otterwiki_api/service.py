@@ -11,7 +11,6 @@ import base64
 import binascii
 import mimetypes
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -473,13 +472,15 @@ class WikiService:
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
             text = custom or f"[api] Delete: {canonical}"
+            # the page's folder also holds its subpages: only its attachments go with it
+            attachments = [f"{folder}/{n}" for n in self._attachment_names(folder)]
 
             def remove() -> None:
                 os.remove(self._abspath(filename))
-                if os.path.isdir(self._abspath(folder)):
-                    shutil.rmtree(self._abspath(folder))
+                for relative in attachments:
+                    os.remove(self._abspath(relative))
 
-            self._commit([filename, folder], text, author, remove)
+            self._commit([filename, *attachments], text, author, remove)
         self.listener.page_deleted(canonical, author, text)
         return {"deleted": True, "path": row.path}
 
@@ -551,20 +552,24 @@ class WikiService:
             "last_modified": _iso(timestamp),
         }
 
+    def _attachment_names(self, folder: str) -> list[str]:
+        """Files directly in a page's folder that are not subpages (nor hidden, nor links)."""
+        absolute = self._abspath(folder)
+        if not os.path.isdir(absolute):
+            return []
+        return sorted(
+            n
+            for n in os.listdir(absolute)
+            if os.path.isfile(os.path.join(absolute, n))
+            and not os.path.islink(os.path.join(absolute, n))
+            and not n.endswith(".md")
+            and not n.startswith(".")
+        )
+
     def list_attachments(self, path: object) -> dict[str, Any]:
         canonical, filename, row = self._existing(path)
         folder = attachment_dir(filename)
-        absolute = self._abspath(folder)
-        names = []
-        if os.path.isdir(absolute):
-            names = sorted(
-                n
-                for n in os.listdir(absolute)
-                if os.path.isfile(os.path.join(absolute, n))
-                and not os.path.islink(os.path.join(absolute, n))
-                and not n.endswith(".md")
-                and not n.startswith(".")
-            )
+        names = self._attachment_names(folder)
         modified: dict[str, int] = {}
         if names:
             for commit in self.git.log(paths=[folder + "/"]):
