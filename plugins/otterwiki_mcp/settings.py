@@ -8,46 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from otterwiki_api.config_values import flag_setting, number_setting, setting
+
 Author = tuple[str, str]
 AUTH_MODES = ("local", "authkit", "tokens")
 DEFAULT_TOKEN_AUTHOR: Author = ("MCP token", "mcp-token@wikibot.local")
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>\s]+)>\s*$")
-
-
-def _get(config: Mapping[str, Any], key: str, default: Any = None) -> Any:
-    value = config.get(key)
-    if value is None or value == "":
-        value = os.environ.get(key)
-    return default if value is None or value == "" else value
-
-
-def _number(config: Mapping[str, Any], key: str, default: float, minimum: float = 0) -> float:
-    value = _get(config, key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key} must be a number, got {value!r}") from None
-    if number < minimum:
-        raise ValueError(f"{key} must be at least {minimum}, got {number}")
-    return number
-
-
-def _flag(config: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = _get(config, key, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{key} must be true or false, got {value!r}")
 
 
 def hash_token(token: str) -> str:
@@ -74,16 +45,16 @@ class StaticToken:
 
 def _static_tokens(config: Mapping[str, Any]) -> list[StaticToken]:
     tokens = []
-    single = _get(config, "WIKIBOT_MCP_TOKEN")
+    single = setting(config, "WIKIBOT_MCP_TOKEN")
     if single:
-        author_text = _get(config, "WIKIBOT_MCP_TOKEN_AUTHOR")
+        author_text = setting(config, "WIKIBOT_MCP_TOKEN_AUTHOR")
         author = (
             parse_author(author_text, "WIKIBOT_MCP_TOKEN_AUTHOR")
             if author_text
             else DEFAULT_TOKEN_AUTHOR
         )
         tokens.append(StaticToken("WIKIBOT_MCP_TOKEN", hash_token(str(single)), author))
-    raw = _get(config, "WIKIBOT_MCP_TOKENS")
+    raw = setting(config, "WIKIBOT_MCP_TOKENS")
     if raw:
         try:
             entries = json.loads(raw) if isinstance(raw, str) else raw
@@ -133,34 +104,36 @@ class McpSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> McpSettings:
-        path = str(_get(config, "WIKIBOT_MCP_PATH", "/mcp")).rstrip("/")
+        path = str(setting(config, "WIKIBOT_MCP_PATH", "/mcp")).rstrip("/")
         if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", path):
             raise ValueError(f"WIKIBOT_MCP_PATH must look like /mcp, got {path!r}")
-        auth = str(_get(config, "WIKIBOT_MCP_AUTH", "local")).lower()
+        auth = str(setting(config, "WIKIBOT_MCP_AUTH", "local")).lower()
         if auth not in AUTH_MODES:
             raise ValueError(f"WIKIBOT_MCP_AUTH must be one of {AUTH_MODES}, got {auth!r}")
-        domain = _get(config, "WIKIBOT_MCP_AUTHKIT_DOMAIN")
+        domain = setting(config, "WIKIBOT_MCP_AUTHKIT_DOMAIN")
         if auth == "authkit" and not domain:
             raise ValueError("WIKIBOT_MCP_AUTH=authkit needs WIKIBOT_MCP_AUTHKIT_DOMAIN")
         tokens = tuple(_static_tokens(config))
         if auth == "tokens" and not tokens:
             raise ValueError("WIKIBOT_MCP_AUTH=tokens needs WIKIBOT_MCP_TOKEN(S)")
-        origins = str(_get(config, "WIKIBOT_MCP_CORS_ORIGINS", "*"))
-        api_url = _get(config, "WIKIBOT_API_URL")
+        origins = str(setting(config, "WIKIBOT_MCP_CORS_ORIGINS", "*"))
+        api_url = setting(config, "WIKIBOT_API_URL")
         return cls(
-            enabled=_flag(config, "WIKIBOT_MCP_ENABLED", True),
+            enabled=flag_setting(config, "WIKIBOT_MCP_ENABLED", True),
             path=path,
             auth=auth,
-            base_url=_base_url(_get(config, "WIKIBOT_MCP_BASE_URL")),
+            base_url=_base_url(setting(config, "WIKIBOT_MCP_BASE_URL")),
             authkit_domain=str(domain).rstrip("/") if domain else None,
             static_tokens=tokens,
-            state_path=_get(config, "WIKIBOT_MCP_STATE_PATH"),
-            approval_key=_get(config, "WIKIBOT_MCP_APPROVAL_KEY"),
-            access_token_ttl=int(_number(config, "WIKIBOT_MCP_ACCESS_TOKEN_TTL", 3600, 60)),
-            refresh_token_ttl=int(_number(config, "WIKIBOT_MCP_REFRESH_TOKEN_TTL", 30 * 86400, 60)),
+            state_path=setting(config, "WIKIBOT_MCP_STATE_PATH"),
+            approval_key=setting(config, "WIKIBOT_MCP_APPROVAL_KEY"),
+            access_token_ttl=int(number_setting(config, "WIKIBOT_MCP_ACCESS_TOKEN_TTL", 3600, 60)),
+            refresh_token_ttl=int(
+                number_setting(config, "WIKIBOT_MCP_REFRESH_TOKEN_TTL", 30 * 86400, 60)
+            ),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
-            max_origins=int(_number(config, "WIKIBOT_MCP_MAX_ORIGINS", 16, 1)),
+            max_origins=int(number_setting(config, "WIKIBOT_MCP_MAX_ORIGINS", 16, 1)),
             api_url=str(api_url).rstrip("/") if api_url else None,
-            api_key=_get(config, "WIKIBOT_API_KEY"),
-            http_timeout=_number(config, "WIKIBOT_MCP_HTTP_TIMEOUT", 30.0, 1),
+            api_key=setting(config, "WIKIBOT_API_KEY"),
+            http_timeout=number_setting(config, "WIKIBOT_MCP_HTTP_TIMEOUT", 30.0, 1),
         )
