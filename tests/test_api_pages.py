@@ -212,3 +212,10 @@ def test_unicode_spaces_and_nested_paths(api, unique):
         any(r["path"] == body["path"] for r in found)
         or api.get("/search", params={"q": "grüße"})[1]["total"] >= 1
     )
+
+
+def test_search_falls_back_to_any_word_when_no_page_has_all(api, unique):
+    word = unique.lower() + "quokka"
+    api.put(f"/pages/{unique}-any", {"content": f"the {word} smiles"})
+    status, body, _ = api.get("/search", params={"q": f"where does a {word} live nowadays"})
+    assert status == 200 and body["results"][0]["path"] == f"{unique}-Any"

@@ -108,14 +108,14 @@ class PageRow:
         return cls(*values)
 
 
-def fts_query(text: str) -> str | None:
-    """Free text to a safe FTS5 query: every word must occur, the last one as a prefix."""
+def fts_query(text: str, operator: str = "AND") -> str | None:
+    """Free text to a safe FTS5 query: every word (AND) or any word (OR), the last as a prefix."""
     words = re.findall(r"\w+", text)
     if not words:
         return None
     terms = [f'"{w}"' for w in words]
     terms[-1] += "*"
-    return " AND ".join(terms)
+    return f" {operator} ".join(terms)
 
 
 class PageIndex:
@@ -306,12 +306,18 @@ class PageIndex:
         return [PageRow.from_row(r) for r in conn.execute(sql, args)], total
 
     def search(self, text: str, limit: int) -> tuple[list[tuple[PageRow, str, float]], int]:
-        """Pages matching every word, best first by BM25 (title weighted), with a snippet."""
+        """Pages matching every word — or, when none does, any word (a question in plain words
+        rarely has all its words on one page) — best first by BM25 (title weighted)."""
         query = fts_query(text)
         if query is None:
             return [], 0
         conn = self._read()
         total = conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (query,)).fetchone()[0]
+        if total == 0 and " AND " in query:
+            query = fts_query(text, "OR") or query
+            total = conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (query,)).fetchone()[
+                0
+            ]
         rows = conn.execute(
             f"SELECT {', '.join('p.' + c.strip() for c in PAGE_COLUMNS.split(','))},"
             " snippet(fts, 1, '', '', '…', 24), bm25(fts, 8.0, 1.0) AS rank"
