@@ -52,6 +52,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -273,7 +274,8 @@ def make_engine(
     if with_service:
         rules = LinkRules(retain_case=False, wikilink_style="")
         service = WikiService(repo, os.path.join(repo, ".git", "wikibot"), lambda: rules)
-        fulltext = service.search
+        # as the plugin wires it (plugin.build_runtime): only pages with every word take part
+        fulltext = partial(service.search, all_words=True)
     search = SemanticSearch(sync, store, embedder, fulltext, sync_budget=30.0)
     return Engine(repo, store, sync, search, service, meter)
 
@@ -311,7 +313,8 @@ def run_queries(engine: Engine, queries: list[tuple[str, str]]) -> list[Ranked]:
             result = call(text, TOP)
             r.ms[mode] = (time.perf_counter() - started) * 1000
             r.ranks[mode] = [hit["path"] for hit in result["results"]]
-        r.ranks["fulltext50"] = [h["path"] for h in engine.service.search(text, 50)["results"]]
+        strict = engine.service.search(text, 50, all_words=True)["results"]
+        r.ranks["fulltext50"] = [h["path"] for h in strict]
         r.ranks["semantic50"] = [h["path"] for h in engine.search.semantic(text, 50, 1)["results"]]
         out.append(r)
     return out

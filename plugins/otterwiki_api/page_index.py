@@ -305,7 +305,9 @@ class PageIndex:
             args += [limit, offset]
         return [PageRow.from_row(r) for r in conn.execute(sql, args)], total
 
-    def search(self, text: str, limit: int) -> tuple[list[tuple[PageRow, str, float]], int]:
+    def search(
+        self, text: str, limit: int, any_word_fallback: bool = True
+    ) -> tuple[list[tuple[PageRow, str, float]], int]:
         """Pages matching every word — or, when none does, any word (a question in plain words
         rarely has all its words on one page) — best first by BM25 (title weighted)."""
         query = fts_query(text)
@@ -313,7 +315,7 @@ class PageIndex:
             return [], 0
         conn = self._read()
         total = conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (query,)).fetchone()[0]
-        if total == 0 and " AND " in query:
+        if total == 0 and any_word_fallback and " AND " in query:
             query = fts_query(text, "OR") or query
             total = conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (query,)).fetchone()[
                 0

@@ -326,10 +326,17 @@ class WikiService:
             next_cursor = encode_cursor(rows[-1].filename)
         return PageListing([self._summary(r) for r in rows], total, next_cursor)
 
-    def search(self, query: object, limit: int | None = None) -> dict[str, Any]:
+    def search(
+        self, query: object, limit: int | None = None, all_words: bool = False
+    ) -> dict[str, Any]:
+        """Ranked full-text search; with `all_words` no fallback to pages with any of the words
+        (hybrid search wants only confident full-text hits: the fallback's noise would outvote
+        the semantic ranking, bench_search.py)."""
         if not isinstance(query, str) or not query.strip():
             raise Invalid("query parameter 'q' is required")
-        rows, total = self.index.search(query.strip(), _limit(limit, 50) or 50)
+        rows, total = self.index.search(
+            query.strip(), _limit(limit, 50) or 50, any_word_fallback=not all_words
+        )
         results = [
             {"name": r.name, "path": r.path, "snippet": snippet, "score": score}
             for r, snippet, score in rows

@@ -57,7 +57,7 @@ def build_runtime(config: Any, repository: str) -> SearchRuntime:
     def fulltext(query: str, limit: int) -> dict[str, Any]:
         from flask import current_app
 
-        return current_app.extensions["wikibot_api"].service.search(query, limit)
+        return current_app.extensions["wikibot_api"].service.search(query, limit, all_words=True)
 
     search = SemanticSearch(sync, store, embedder, fulltext, settings.sync_budget)
     return SearchRuntime(settings, search, sync)
