@@ -1,0 +1,181 @@
+"""AWS Lambda entry points: `handler` (Otterwiki with the REST API and semantic search, through
+apig-wsgi) and `mcp_handler` (the separate MCP app over the REST API, through Mangum).
+
+Everything comes from the environment, with the setting names `wikibot serve` uses
+(WIKIBOT_API_KEY, WIKIBOT_MCP_TOKEN, ...) and Otterwiki's own (REPOSITORY, SECRET_KEY,
+SQLALCHEMY_DATABASE_URI); see docs/deploy.md for what each function gets. The Lambda package has
+no metadata of wikibot's own, so no `otterwiki` entry points: every plugin is imported explicitly.
+
+Each handler builds its app on first use, so one function never pays for the other's imports.
+When Lambda names the handler it will call (`_HANDLER`), that app is built during the init phase.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from typing import Any
+from urllib.parse import quote
+
+MOUNT = "/mnt/wiki"
+DEFAULTS = {
+    "REPOSITORY": f"{MOUNT}/repository",
+    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{MOUNT}/otterwiki.db",
+}
+SETTINGS = ("REPOSITORY", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "SITE_NAME")
+_ROBOT = "Otterwiki Robot <noreply@otterwiki>"
+
+_wiki_handler: Any = None
+_mcp_handler: Any = None
+
+
+def _git_environment() -> None:
+    """git on Lambda: no HOME, and files on EFS belong to the access point's user, not to the
+    function's, which git calls dubious ownership unless told the directory is safe."""
+    home = os.environ.get("HOME")
+    if not home or not os.access(home, os.W_OK):
+        os.environ["HOME"] = tempfile.gettempdir()
+    if "GIT_CONFIG_GLOBAL" not in os.environ:
+        path = os.path.join(tempfile.gettempdir(), "wikibot-gitconfig")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(
+                "[safe]\n\tdirectory = *\n"
+                "[user]\n\tname = Otterwiki Robot\n\temail = noreply@otterwiki\n"
+                "[init]\n\tdefaultBranch = master\n"
+            )
+        os.environ["GIT_CONFIG_GLOBAL"] = path
+
+
+def _has_commits(repository: str) -> bool:
+    result = subprocess.run(
+        ["git", "-C", repository, "rev-parse", "--verify", "-q", "HEAD"],
+        capture_output=True,
+    )
+    return result.returncode == 0
+
+
+def init_repository(repository: str) -> None:
+    """Create the git repository and its first commit when the folder is new. Safe when several
+    cold starts race: `git init` tolerates an existing repository, and the first commit is made
+    under the repository's write lock, by whoever finds no commit once holding it."""
+    os.makedirs(repository, exist_ok=True)
+    if os.path.isdir(os.path.join(repository, ".git")) and _has_commits(repository):
+        return
+    result = subprocess.run(["git", "init", "-q", repository], capture_output=True, text=True)
+    if result.returncode != 0 and not os.path.isfile(os.path.join(repository, ".git", "HEAD")):
+        raise RuntimeError(f"git init {repository} failed: {result.stderr.strip()}")
+    from otterwiki_api.repolock import FileLock
+
+    with FileLock(os.path.join(repository, ".git", "wikibot-write.lock"), 60).hold():
+        if _has_commits(repository):
+            return
+        import otterwiki
+
+        with open(os.path.join(os.path.dirname(otterwiki.__file__), "initial_home.md")) as f:
+            content = f.read()
+        retain = os.environ.get("RETAIN_PAGE_NAME_CASE", "").lower() in ("true", "yes", "on", "1")
+        filename = "Home.md" if retain else "home.md"
+        with open(os.path.join(repository, filename), "w", encoding="utf-8") as f:
+            f.write(content)
+        git = ["git", "-C", repository]
+        subprocess.run([*git, "add", "--", filename], check=True, capture_output=True)
+        subprocess.run(
+            [*git, "commit", "-q", "-m", "Initial commit", "--author", _ROBOT],
+            check=True,
+            capture_output=True,
+        )
+
+
+def write_settings() -> str:
+    """Otterwiki's settings file in /tmp, from the environment; returns its path."""
+    settings = {key: os.environ.get(key) or DEFAULTS.get(key) for key in SETTINGS}
+    settings = {key: value for key, value in settings.items() if value}
+    if not settings.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: the wiki function needs it (Flask sessions)")
+    path = os.path.join(tempfile.gettempdir(), "wikibot-otterwiki.cfg")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".wikibot-settings-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.writelines(f"{key} = {value!r}\n" for key, value in settings.items())
+    os.replace(tmp, path)
+    return path
+
+
+def create_wiki_app() -> Any:
+    """Otterwiki, configured from the environment, with the API and search plugins."""
+    os.environ.setdefault("WIKIBOT_MCP_ENABLED", "false")  # the MCP function serves MCP
+    _git_environment()
+    path = write_settings()
+    os.environ["OTTERWIKI_SETTINGS"] = path
+    init_repository(os.environ.get("REPOSITORY") or DEFAULTS["REPOSITORY"])
+    import otterwiki_api  # noqa: F401  (each plugin registers itself on import)
+    import otterwiki_search  # noqa: F401
+
+    if os.environ["WIKIBOT_MCP_ENABLED"].strip().lower() not in ("0", "false", "no", "off"):
+        import otterwiki_mcp  # noqa: F401
+    from otterwiki.server import app
+
+    return app
+
+
+def create_mcp_app() -> Any:
+    """The MCP app over the REST API (WIKIBOT_API_URL, WIKIBOT_API_KEY, WIKIBOT_MCP_*)."""
+    from otterwiki_mcp.standalone import create_app
+
+    return create_app()
+
+
+def _wiki() -> Any:
+    global _wiki_handler
+    if _wiki_handler is None:
+        from apig_wsgi import make_lambda_handler
+
+        # Payload 2.0 responses are base64 unless JSON: CSS, fonts, images and attachments
+        # arrive byte for byte, and text in any encoding survives.
+        _wiki_handler = make_lambda_handler(
+            create_wiki_app(),
+            binary_support=True,
+            non_binary_content_type_prefixes=("application/json",),
+        )
+    return _wiki_handler
+
+
+def _mcp() -> Any:
+    global _mcp_handler
+    if _mcp_handler is None:
+        from mangum import Mangum
+
+        # lifespan="off": Mangum would run the ASGI lifespan around every invocation, stopping
+        # the MCP session manager each time. The app starts each server's lifespan itself on
+        # its first request, in a task of Mangum's event loop, which lives as long as the
+        # instance (Mangum reuses one loop), so warm invocations find it running.
+        _mcp_handler = Mangum(create_mcp_app(), lifespan="off")
+    return _mcp_handler
+
+
+def ascii_path(event: dict[str, Any]) -> dict[str, Any]:
+    """HTTP APIs hand over `rawPath` URL-decoded, and apig-wsgi unquotes it once more as latin-1
+    (right for a percent-encoded path), so a decoded "/Über" would reach Otterwiki mangled.
+    Percent-encode (UTF-8) only the non-ASCII characters: an encoded path stays as it is."""
+    raw = event.get("rawPath") or ""
+    if raw.isascii():
+        return event
+    quoted = "".join(c if c.isascii() else quote(c, safe="", errors="replace") for c in raw)
+    return {**event, "rawPath": quoted}
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The wiki function (API Gateway HTTP API, payload format 2.0)."""
+    return _wiki()(ascii_path(event), context)
+
+
+def mcp_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The MCP function (API Gateway HTTP API, payload format 2.0)."""
+    return _mcp()(event, context)
+
+
+# Build the app this instance will serve during Lambda's init phase.
+if os.environ.get("_HANDLER") == f"{__name__}.handler":
+    _wiki()
+elif os.environ.get("_HANDLER") == f"{__name__}.mcp_handler":
+    _mcp()

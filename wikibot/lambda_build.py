@@ -1,0 +1,312 @@
+"""`wikibot build-lambda`: the two Lambda packages the Pulumi program deploys.
+
+Each package is a zip with `lambda_init.py` at the top and this project with its dependencies,
+installed by pip from manylinux x86_64 wheels for the Lambda runtime's Python (no native code
+is compiled here, and nothing comes from anywhere but the package index; a dependency published
+only as source, like feedgen, gets a wheel built here if it is pure Python):
+
+- `lambda-wiki.zip`: Otterwiki, the REST API and semantic search with Bedrock embeddings
+  (extras `search,bedrock,lambda`; no torch, no local model);
+- `lambda-mcp.zip`: the separate MCP app (extras `mcp,lambda`).
+
+Left out: this project's own metadata (`wikibot-*.dist-info`, which holds the `otterwiki` entry
+points, so `lambda_init` imports every plugin explicitly), test folders, console scripts,
+Cython (a build tool Otterwiki pins) and, unless asked for, boto3 (the Lambda Python runtimes
+include it, and the wiki package is close to the 250 MB limit). The dependencies keep
+their metadata: FastMCP reads its own version from it at import. Byte code is compiled for the
+runtime's Python when an interpreter of that version is found here (/var/task is read-only, so
+without it every cold start compiles every module: ~1 s instead of ~3.5 s to the first answer);
+it costs ~27 MB (wiki) and ~46 MB (MCP) unzipped, and `--no-bytecode` leaves it out.
+
+The git binary is not built here: it comes from a Lambda layer whose ARN is the stack's
+`gitLayerArn` setting (a git built for Debian would not run on Amazon Linux).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+MB = 1024 * 1024
+UNZIPPED_LIMIT = 250 * MB  # the function's code and all its layers, unzipped
+DIRECT_UPLOAD_LIMIT = 50 * MB  # a zip uploaded with the function (larger ones go through S3)
+EXTRAS = {"wiki": "search,bedrock,lambda", "mcp": "mcp,lambda"}
+# Amazon Linux 2023 (the python3.12 runtime) has glibc 2.34: every manylinux tag up to it fits.
+PLATFORMS = ("manylinux_2_34", "manylinux_2_28", "manylinux_2_17", "manylinux2014")
+STRIP_DIRS = {"__pycache__", "tests", ".pytest_cache", "bin"}
+# Otterwiki pins Cython, a build tool nothing imports at run time (lxml falls back without it).
+UNUSED = ("Cython", "cython.py", "pyximport")
+# The Lambda Python runtimes include the AWS SDK; bundling it costs ~31 MB of the 250 MB.
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath")
+OWN_METADATA = re.compile(r"^wikibot-[^-]+\.dist-info$|\.egg-info$")
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class BuildError(Exception):
+    """Something the person building must act on; the message says what."""
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    path: str
+    zipped: int
+    unzipped: int
+    files: int
+
+
+def project_root() -> str:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isfile(os.path.join(root, "pyproject.toml")):
+        raise BuildError(f"no pyproject.toml in {root}: run from a checkout of wikibot")
+    return root
+
+
+def pip_command(
+    target: str,
+    requirement: str,
+    python_version: str,
+    wheels: str | None = None,
+    architecture: str = "x86_64",
+) -> list[str]:
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile"]
+    for platform in PLATFORMS:
+        command += ["--platform", f"{platform}_{architecture}"]
+    if wheels:
+        command += ["--find-links", wheels]
+    return command + [
+        "--only-binary=:all:",
+        "--python-version",
+        python_version,
+        "--implementation",
+        "cp",
+        "--target",
+        target,
+        requirement,
+    ]
+
+
+_MISSING = re.compile(r"No matching distribution found for (\S+)")
+
+
+def pure_wheel(requirement: str, wheels: str) -> None:
+    """Build a wheel for a dependency published only as source; refuse compiled code, which
+    would be built for this machine instead of Lambda."""
+    before = set(os.listdir(wheels))
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", wheels]
+    result = subprocess.run([*command, requirement], capture_output=True, text=True)
+    built = sorted(set(os.listdir(wheels)) - before)
+    if result.returncode != 0 or not built:
+        raise BuildError(f"could not build a wheel for {requirement}:\n{result.stderr[-2000:]}")
+    if not all(name.endswith("-none-any.whl") for name in built):
+        raise BuildError(
+            f"{requirement} has no manylinux x86_64 wheel for the Lambda runtime and contains "
+            "compiled code; pin a version that publishes such wheels"
+        )
+
+
+def install(
+    target: str, root: str, extras: str, python_version: str, log: Callable[[str], None]
+) -> None:
+    """pip install from wheels only; a dependency published only as source (feedgen) gets a
+    wheel built here first, if it is pure Python."""
+    requirement = f"{root}[{extras}]"
+    with tempfile.TemporaryDirectory(prefix="wikibot-wheels-") as wheels:
+        tried: set[str] = set()
+        while True:
+            command = pip_command(target, requirement, python_version, wheels)
+            result = subprocess.run(command, capture_output=True, text=True)
+            if result.returncode == 0:
+                return
+            missing = _MISSING.search(result.stderr)
+            if missing and missing.group(1) not in tried:
+                tried.add(missing.group(1))
+                log(f"  {missing.group(1)} has no wheel: building a pure-Python wheel")
+                pure_wheel(missing.group(1), wheels)
+                continue
+            errors = [line for line in result.stderr.splitlines() if "ignored:" not in line]
+            raise BuildError(
+                f"pip could not install wikibot[{extras}] for Python {python_version} on "
+                "manylinux x86_64 (a dependency without such a wheel?):\n" + "\n".join(errors[-15:])
+            )
+
+
+def strip(folder: str, drop: Iterable[str] = UNUSED) -> None:
+    """Leave out what Lambda never uses: this project's metadata, byte code, tests, scripts, and
+    the top-level names in `drop`."""
+    for name in drop:
+        path = os.path.join(folder, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
+    for current, dirs, files in os.walk(folder, topdown=True):
+        for name in list(dirs):
+            if name in STRIP_DIRS or OWN_METADATA.search(name):
+                shutil.rmtree(os.path.join(current, name))
+                dirs.remove(name)
+        for name in files:
+            if name.endswith((".pyc", ".pyo")):
+                os.remove(os.path.join(current, name))
+
+
+def _files(folder: str) -> Iterable[tuple[str, str]]:
+    for current, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(current, name)
+            yield full, os.path.relpath(full, folder)
+
+
+def write_zip(folder: str, path: str) -> tuple[int, int]:
+    """A reproducible zip of `folder` (sorted, fixed timestamps); returns (files, bytes)."""
+    count = size = 0
+    tmp = path + ".tmp"
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for full, name in _files(folder):
+            info = zipfile.ZipInfo(name, FIXED_TIME)
+            mode = 0o755 if os.access(full, os.X_OK) else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(full, "rb") as f:
+                data = f.read()
+            archive.writestr(info, data)
+            count += 1
+            size += len(data)
+    os.replace(tmp, path)
+    return count, size
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of the runtime's version here (WIKIBOT_LAMBDA_PYTHON, else pythonX.Y on
+    PATH or in pyenv's versions), to compile byte code with, or None."""
+    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    installed = sorted(glob.glob(os.path.join(pyenv, "versions", f"{version}.*", "bin")))
+    candidates = [os.environ.get("WIKIBOT_LAMBDA_PYTHON"), f"python{version}"]
+    candidates += [os.path.join(folder, f"python{version}") for folder in reversed(installed)]
+    for candidate in candidates:
+        path = candidate and shutil.which(candidate)
+        if not path:
+            continue
+        probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+        result = subprocess.run([path, "-c", probe], capture_output=True, text=True)
+        if result.returncode == 0 and result.stdout.strip() == version:
+            return path
+    return None
+
+
+def compile_bytecode(folder: str, python: str) -> None:
+    """Byte code for every module: /var/task is read-only, so without it each cold start compiles
+    every module it imports (seconds). Hash-checked pyc files, because the zip's timestamps are
+    not the sources' and would make timestamp-checked ones stale."""
+    command = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode"]
+    subprocess.run([*command, "unchecked-hash", folder], capture_output=True)
+
+
+def source_copy(root: str, dest: str) -> str:
+    """The project's sources in `dest`: pip then builds there, leaving no build/ or egg-info in
+    the checkout, and no stale file from an earlier build can slip into the package."""
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
+    for name in ("pyproject.toml", "README.md", "LICENSE", "setup.py", "setup.cfg"):
+        if os.path.isfile(os.path.join(root, name)):
+            shutil.copy2(os.path.join(root, name), dest)
+    for name in ("plugins", "wikibot"):
+        shutil.copytree(os.path.join(root, name), os.path.join(dest, name), ignore=skip)
+    return dest
+
+
+def build_one(
+    name: str,
+    output_dir: str,
+    python_version: str = "3.12",
+    log: Callable[[str], None] = print,
+    root: str | None = None,
+    bundle_sdk: bool = False,
+    bytecode: bool = True,
+) -> Package:
+    root = root or project_root()
+    os.makedirs(output_dir, exist_ok=True)
+    path = os.path.join(output_dir, f"lambda-{name}.zip")
+    with tempfile.TemporaryDirectory(prefix=f"wikibot-lambda-{name}-") as staging:
+        log(f"[{name}] pip: wikibot[{EXTRAS[name]}] for Python {python_version}, manylinux x86_64")
+        with tempfile.TemporaryDirectory(prefix="wikibot-src-") as source:
+            install(staging, source_copy(root, source), EXTRAS[name], python_version, log)
+        shutil.copy2(os.path.join(root, "lambda_init.py"), staging)
+        drop = UNUSED if bundle_sdk else UNUSED + RUNTIME_SDK
+        sdk = "" if bundle_sdk or name != "wiki" else " and boto3 (the runtime has it)"
+        log(f"[{name}] stripping own metadata, byte code, tests, scripts{sdk}")
+        strip(staging, drop)
+        python = find_python(python_version) if bytecode else None
+        if not bytecode:
+            log(f"[{name}] no byte code (--no-bytecode): cold starts compile each module")
+        elif python:
+            log(f"[{name}] compiling byte code with {python}")
+            compile_bytecode(staging, python)
+        else:
+            log(
+                f"[{name}] warning: no python{python_version} here (set WIKIBOT_LAMBDA_PYTHON): "
+                "no byte code in the package, so every cold start compiles each module (~3 s)"
+            )
+        log(f"[{name}] writing {path}")
+        files, unzipped = write_zip(staging, path)
+    return Package(name, path, os.path.getsize(path), unzipped, files)
+
+
+def check_limits(package: Package, layers_mb: float, allow_s3: bool) -> list[str]:
+    """Problems that stop the deploy (raises), and warnings (returned)."""
+    total = package.unzipped + layers_mb * MB
+    if total > UNZIPPED_LIMIT:
+        raise BuildError(
+            f"{package.name}: {package.unzipped / MB:.1f} MB unzipped"
+            f"{f' + {layers_mb:g} MB of layers' if layers_mb else ''} is over Lambda's "
+            f"{UNZIPPED_LIMIT // MB} MB limit for a function and its layers"
+        )
+    if package.zipped > DIRECT_UPLOAD_LIMIT:
+        message = (
+            f"{package.name}: {package.zipped / MB:.1f} MB zipped is over the "
+            f"{DIRECT_UPLOAD_LIMIT // MB} MB limit of a direct upload; it must be deployed "
+            "through an S3 bucket"
+        )
+        if not allow_s3:
+            raise BuildError(message + " (pass --allow-s3 if you deploy it that way)")
+        return [message]
+    return []
+
+
+def build(
+    output_dir: str,
+    functions: Iterable[str] = ("wiki", "mcp"),
+    python_version: str = "3.12",
+    layers_mb: float = 0,
+    allow_s3: bool = False,
+    log: Callable[[str], None] = print,
+    bundle_sdk: bool = False,
+    bytecode: bool = True,
+) -> list[Package]:
+    """Build the packages (at the same time: mostly waiting for pip), then check each."""
+    functions = list(functions)
+    with ThreadPoolExecutor(max_workers=len(functions) or 1) as pool:
+        futures = [
+            pool.submit(
+                build_one, name, output_dir, python_version, log, None, bundle_sdk, bytecode
+            )
+            for name in functions
+        ]
+        packages = [future.result() for future in futures]
+    for package in packages:
+        log(
+            f"[{package.name}] {package.path}: {package.zipped / MB:.1f} MB zipped, "
+            f"{package.unzipped / MB:.1f} MB unzipped, {package.files} files"
+        )
+        for warning in check_limits(package, layers_mb, allow_s3):
+            log(f"[{package.name}] warning: {warning}")
+    return packages
