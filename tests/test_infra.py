@@ -554,3 +554,38 @@ def test_the_program_entry_point_runs_from_stack_config() -> None:
         pulumi.runtime.set_all_config({}, secret_keys=[])
     functions = {f.name for f in mocks.resources if f.typ == "aws:lambda/function:Function"}
     assert functions == {"wikibot-wiki", "wikibot-mcp"}
+
+
+def test_functions_take_their_code_from_a_private_bucket(stack: Deployed) -> None:
+    """Both packages are over the 50 MB direct-upload limit, so the code goes through S3."""
+    bucket = stack.one("aws:s3/bucket:Bucket", "wikibot-code")
+    block = stack.one(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "wikibot-code-private"
+    )
+    assert all(
+        block.inputs[k]
+        for k in (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
+    )
+    objects = {o.name: o for o in stack.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+    for target in ("wiki", "mcp"):
+        function = stack.function(target)
+        assert function.inputs["s3Bucket"] == f"{bucket.name}-id"
+        assert function.inputs["s3Key"] == f"wikibot-{target}.zip"
+        assert objects[f"wikibot-{target}-code"].inputs["key"] == f"wikibot-{target}.zip"
+        assert "code" not in function.inputs
+
+
+def test_code_hash_follows_the_package(tmp_path) -> None:
+    from wikibot_infra.artifacts import code_hash
+
+    package = tmp_path / "p.zip"
+    assert code_hash(str(package)) is None
+    package.write_bytes(b"one")
+    first = code_hash(str(package))
+    package.write_bytes(b"two")
+    assert first and code_hash(str(package)) not in (None, first)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from .artifacts import CodeLocation
 from .execution_role import execution_role
 from .settings import StackSettings
 
@@ -52,6 +53,7 @@ class McpFunction(pulumi.ComponentResource):
         name: str,
         settings: StackSettings,
         environment: Mapping[str, pulumi.Input[str]],
+        code: CodeLocation,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("wikibot:infra:McpFunction", name, None, opts)
@@ -62,7 +64,9 @@ class McpFunction(pulumi.ComponentResource):
             handler=HANDLER,
             runtime=settings.runtime,
             architectures=[settings.architecture],
-            code=pulumi.FileArchive(settings.mcp_code),
+            s3_bucket=code.bucket,
+            s3_key=code.key,
+            source_code_hash=code.hash,
             memory_size=settings.mcp_memory,
             timeout=TIMEOUT,
             environment={"variables": dict(environment)},

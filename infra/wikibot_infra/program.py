@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from wikibot import routeplan
 
 from . import policies
+from .artifacts import CodeBucket
 from .gateway import Gateway
 from .mcp_function import McpFunction, mcp_environment, plan_environment
 from .network import Network
@@ -31,9 +32,11 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
     gateway = Gateway(name, settings.domain, settings.hosted_zone_id)
     network = Network(f"{name}-net", settings.vpc_cidr, settings.az_count, model_arn)
     storage = Storage(f"{name}-storage", network)
-    wiki = WikiFunction(f"{name}-wiki", settings, network, storage, model_arn)
+    code = CodeBucket(f"{name}-code")
+    wiki_code = code.upload(f"{name}-wiki", settings.wiki_code)
+    wiki = WikiFunction(f"{name}-wiki", settings, network, storage, model_arn, wiki_code)
     env = mcp_environment(settings, gateway.url)
-    mcp = McpFunction(f"{name}-mcp", settings, env)
+    mcp = McpFunction(f"{name}-mcp", settings, env, code.upload(f"{name}-mcp", settings.mcp_code))
 
     plan = routeplan.configured_plan(plan_environment(env, routeplan.PLACEHOLDER_URL))
     functions = {routeplan.WIKI: wiki.function, routeplan.MCP: mcp.function}
@@ -46,6 +49,7 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
         "wiki_function": wiki.function.name,
         "mcp_function": mcp.function.name,
         "file_system_id": storage.file_system.id,
+        "code_bucket": code.bucket.id,
         "bedrock_model_arn": model_arn,
         "routes": {route.key: route.target for route in plan if route.key in routes.routes},
     }

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import policies
+from .artifacts import CodeLocation
 from .execution_role import execution_role
 from .network import Network
 from .settings import StackSettings
@@ -42,6 +43,7 @@ class WikiFunction(pulumi.ComponentResource):
         network: Network,
         storage: Storage,
         model_arn: pulumi.Input[str],
+        code: CodeLocation,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("wikibot:infra:WikiFunction", name, None, opts)
@@ -59,7 +61,9 @@ class WikiFunction(pulumi.ComponentResource):
             handler=HANDLER,
             runtime=settings.runtime,
             architectures=[settings.architecture],
-            code=pulumi.FileArchive(settings.wiki_code),
+            s3_bucket=code.bucket,
+            s3_key=code.key,
+            source_code_hash=code.hash,
             memory_size=settings.wiki_memory,
             timeout=TIMEOUT,
             layers=[settings.git_layer_arn],

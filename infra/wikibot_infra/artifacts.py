@@ -1,0 +1,66 @@
+"""Where the functions' code lives: a private S3 bucket holding the two packages. Both zips are
+over Lambda's 50 MB limit for a direct upload (see `wikibot build-lambda`), and code from S3 may
+be up to 250 MB unzipped."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+def code_hash(path: str) -> str | None:
+    """Lambda's code hash (base64 SHA-256) of a package, so a rebuilt zip redeploys; None when the
+    file is not there (previews and unit tests without a build)."""
+    if not os.path.isfile(path):
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return base64.b64encode(digest.digest()).decode()
+
+
+@dataclass(frozen=True)
+class CodeLocation:
+    bucket: pulumi.Output[str]
+    key: str
+    hash: str | None
+
+
+class CodeBucket(pulumi.ComponentResource):
+    bucket: aws.s3.Bucket
+
+    def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("wikibot:infra:CodeBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # packages can be rebuilt from the repository at any time: destroying the stack may empty it
+        self.bucket = aws.s3.Bucket(name, force_destroy=True, opts=child)
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-private",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        self.register_outputs({"bucket": self.bucket.id})
+
+    def upload(self, name: str, path: str) -> CodeLocation:
+        """Put one package in the bucket under a fixed key; its hash drives redeploys."""
+        digest = code_hash(path)
+        key = f"{name}.zip"
+        aws.s3.BucketObjectv2(
+            f"{name}-code",
+            bucket=self.bucket.id,
+            key=key,
+            source=pulumi.FileAsset(path),
+            source_hash=digest,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return CodeLocation(self.bucket.id, key, digest)
