@@ -29,7 +29,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench_api import machine_info  # noqa: E402
+from bench_api import machine_info, percentile  # noqa: E402
 
 API_KEY = "bench-lambda-key"
 MCP_TOKEN = "bench-lambda-token"
@@ -43,11 +43,6 @@ event = build_event(Route("$default", "wiki", "bench"), "GET", "/Home", [("host"
 answer = lambda_init.handler(event, None)
 print(json.dumps({"status": answer["statusCode"], "ms": (time.time() - t0) * 1000}))
 """
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def environment(data: str) -> dict[str, str]:

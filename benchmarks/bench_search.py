@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 import search_corpus
+from bench_api import percentile
 from otterwiki_api.gitcli import Git
 from otterwiki_api.page_index import LinkRules
 from otterwiki_api.pagepaths import display_path
@@ -103,15 +104,6 @@ def ticker(label: str, detail: Callable[[], str] | None = None) -> Iterator[None
         stop.set()
         thread.join()
         progress(f"{label}: done in {time.perf_counter() - started:.1f} s")
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100)."""
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def verdict(ok: bool) -> str:
