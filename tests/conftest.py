@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -184,6 +185,32 @@ def external_commit(repo: str, filename: str, content: str, message: str = "exte
     )
     subprocess.run([sys.executable, "-c", script, repo, filename, content, message], check=True)
     return git(repo, "rev-parse", "HEAD").strip()
+
+
+def wait_until_healthy(
+    url: str,
+    process: subprocess.Popen | None = None,
+    log: str | None = None,
+    timeout: float = 60,
+    request_timeout: float = 2,
+) -> None:
+    """Poll `<url>/api/v1/health` until it answers 200; fail at once, with the end of `log`, if
+    `process` exits first."""
+
+    def tail() -> str:
+        return open(log).read()[-3000:] if log else ""
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{url} exited before it was ready: {tail()}")
+        try:
+            if requests.get(url + "/api/v1/health", timeout=request_timeout).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start within {timeout:.0f} s: {tail()}")
 
 
 def csrf_token(html: str) -> str:

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from conftest import wait_until_healthy
 
 T = TypeVar("T")
 REDIRECT_URI = "https://claude.ai/api/mcp/auth_callback"
@@ -92,17 +93,8 @@ class WikiServe:
             self.process = subprocess.Popen(
                 [*cmd, "--data-dir", self.data_dir], env=self.env, stdout=log, stderr=log
             )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"wikibot serve exited: {open(self.log).read()[-2000:]}")
-            try:
-                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("wikibot serve did not start in time")
+        wait_until_healthy(self.url, self.process, self.log, request_timeout=1)
+        return self
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

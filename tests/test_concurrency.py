@@ -6,12 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import csrf_token, git
+from conftest import csrf_token, git, wait_until_healthy
 
 KEY = "concurrency-key"
 pytestmark = pytest.mark.slow
@@ -52,26 +51,14 @@ def servers(tmp_path_factory):
         )
         urls.append(f"http://127.0.0.1:{port}")
         if len(urls) == 1:  # let the first one create the repository and Home page alone
-            _wait(urls[0])
+            wait_until_healthy(urls[0])
     for url in urls:
-        _wait(url)
+        wait_until_healthy(url)
     yield urls, str(data / "repository")
     for p in procs:
         p.terminate()
     for p in procs:
         p.wait(timeout=20)
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url + "/api/v1/health", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not start")
 
 
 def _put(url: str, path: str, body: dict) -> requests.Response:

@@ -27,7 +27,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 import requests
-from conftest import ROOT, csrf_token
+from conftest import ROOT, csrf_token, wait_until_healthy
 from mcp_helpers import free_port, oauth_login
 from mcp_helpers import tool as _tool
 
@@ -92,19 +92,13 @@ class GatewayServe:
                 stdout=log,
                 stderr=log,
             )
-        deadline = time.monotonic() + 45
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the gateway exited: {open(self.log).read()[-3000:]}")
-            try:
-                # the first request builds the wiki app (Lambda's cold start)
-                if requests.get(self.url + "/api/v1/health", timeout=30).ok:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the gateway did not start: {open(self.log).read()[-3000:]}")
+        try:
+            # the first request builds the wiki app (Lambda's cold start), hence the long timeout
+            wait_until_healthy(self.url, self.process, self.log, timeout=45, request_timeout=30)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
