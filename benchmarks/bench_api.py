@@ -195,7 +195,7 @@ class Result:
 
 
 # -- machine -------------------------------------------------------------------------------------
-def _proc_field(path: str, name: str) -> str | None:
+def proc_field(path: str, name: str) -> str | None:
     try:
         with open(path, encoding="utf-8") as f:
             for line in f:
@@ -225,10 +225,10 @@ def code_revision() -> str:
 
 
 def machine_info() -> dict[str, Any]:
-    mem_kib = _proc_field("/proc/meminfo", "MemTotal")
+    mem_kib = proc_field("/proc/meminfo", "MemTotal")
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     return {
-        "cpu": _proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown",
+        "cpu": proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown",
         "cores": os.cpu_count(),
         "ram_gib": round(int(mem_kib.split()[0]) / 1024**2, 1) if mem_kib else None,
         "os": platform.platform(),

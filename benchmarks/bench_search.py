@@ -58,7 +58,7 @@ from typing import Any
 
 import numpy as np
 import search_corpus
-from bench_api import percentile
+from bench_api import percentile, proc_field
 from otterwiki_api.gitcli import Git
 from otterwiki_api.page_index import LinkRules
 from otterwiki_api.pagepaths import display_path
@@ -110,18 +110,6 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-def _proc_field(path: str, name: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == name:
-                    return value.strip()
-    except OSError:
-        pass
-    return None
-
-
 def _version(package: str) -> str:
     try:
         return importlib.metadata.version(package)
@@ -147,9 +135,9 @@ def code_revision() -> str:
 
 def machine_lines() -> list[str]:
     """The machine and software, read without importing torch (its import is timed later)."""
-    mem_kib = _proc_field("/proc/meminfo", "MemTotal")
+    mem_kib = proc_field("/proc/meminfo", "MemTotal")
     ram = f"{int(mem_kib.split()[0]) / 1024**2:.1f} GiB" if mem_kib else "unknown"
-    cpu = _proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown"
+    cpu = proc_field("/proc/cpuinfo", "model name") or platform.processor() or "unknown"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return [

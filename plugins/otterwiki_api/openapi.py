@@ -90,6 +90,18 @@ def obj(required: list[str], **props: Schema) -> Schema:
     return {"type": "object", "required": required, "properties": props}
 
 
+PAGE_WRITTEN: Schema = obj(
+    ["name", "path", "revision", "created"],
+    name=STR,
+    path=STR,
+    revision=STR,
+    created={"type": "boolean"},
+)
+ATTACHMENT_STORED: Schema = obj(
+    ["filename", "path", "size", "mime_type"], filename=STR, path=STR, size=INT, mime_type=STR
+)
+
+
 def _json(schema: Schema, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -274,13 +286,7 @@ def openapi_document(
                 "Create a page, or replace it (then `revision` must be the current one)",
                 (
                     "200",
-                    obj(
-                        ["name", "path", "revision", "created"],
-                        name=STR,
-                        path=STR,
-                        revision=STR,
-                        created={"type": "boolean"},
-                    ),
+                    PAGE_WRITTEN,
                     "replaced",
                 ),
                 WRITE_ERRORS,
@@ -288,13 +294,7 @@ def openapi_document(
                 body=obj(["content"], content=STR, revision=REVISION_IN, **COMMIT_MESSAGE),
                 extra_ok=(
                     "201",
-                    obj(
-                        ["name", "path", "revision", "created"],
-                        name=STR,
-                        path=STR,
-                        revision=STR,
-                        created={"type": "boolean"},
-                    ),
+                    PAGE_WRITTEN,
                     "created",
                 ),
             ),
@@ -478,13 +478,7 @@ def openapi_document(
                 "Upload (or replace) an attachment",
                 (
                     "201",
-                    obj(
-                        ["filename", "path", "size", "mime_type"],
-                        filename=STR,
-                        path=STR,
-                        size=INT,
-                        mime_type=STR,
-                    ),
+                    ATTACHMENT_STORED,
                     "created",
                 ),
                 WRITE_ERRORS,
@@ -497,13 +491,7 @@ def openapi_document(
                 ),
                 extra_ok=(
                     "200",
-                    obj(
-                        ["filename", "path", "size", "mime_type"],
-                        filename=STR,
-                        path=STR,
-                        size=INT,
-                        mime_type=STR,
-                    ),
+                    ATTACHMENT_STORED,
                     "replaced",
                 ),
             ),
