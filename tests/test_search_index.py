@@ -155,3 +155,33 @@ def test_two_processes_upsert_one_store_folder(tmp_path):
         row, score = state.search(np.asarray(fake_vector(page, 32), dtype="float32"), 1)[0]
         assert state.chunks[row]["page"] == page and score == pytest.approx(1.0, abs=1e-5)
     assert not [f for f in os.listdir(folder) if f.endswith(".tmp")]
+
+
+def test_numpy_search_ranks_exactly_as_faiss(monkeypatch):
+    """Without FAISS (the Lambda package leaves it out) the store answers with numpy: the same
+    rows, order and scores as FAISS's IndexFlatIP."""
+    from otterwiki_search import store
+
+    assert store.faiss_module() is not None and store.engine() == "faiss"
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(2000, 64)).astype("float32")
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [{"page": f"p{i}.md"} for i in range(len(vectors))]
+    state = StoreState({"dimension": 64}, chunks=chunks, vectors=vectors)
+    queries = [vectors[10], *rng.normal(size=(20, 64)).astype("float32")]
+    with_faiss = [state.search(q, k) for q in queries for k in (1, 7, 40, 2000, 5000)]
+    monkeypatch.setattr(store, "faiss_module", lambda: None)
+    monkeypatch.setattr(store.importlib.util, "find_spec", lambda name: None)
+    assert store.engine() == "numpy"
+    with_numpy = [state.search(q, k) for q in queries for k in (1, 7, 40, 2000, 5000)]
+    for faiss_answer, numpy_answer in zip(with_faiss, with_numpy, strict=True):
+        rows = [r for r, _ in numpy_answer]
+        assert sorted(rows) == sorted(r for r, _ in faiss_answer)
+        assert [s for _, s in numpy_answer] == pytest.approx([s for _, s in faiss_answer], abs=1e-6)
+        if len(rows) <= 40:  # deeper lists hold near-ties (1e-8 apart) that float sums may swap
+            assert rows == [r for r, _ in faiss_answer]
+    assert [r for r, _ in with_numpy[1]][:1] == [10]
+    assert store.exact_top_k(np.ones((3, 2), dtype="float32"), np.ones(2), 2) == [
+        (0, 2.0),
+        (1, 2.0),
+    ]

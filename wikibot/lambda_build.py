@@ -1,22 +1,27 @@
 """`wikibot build-lambda`: the two Lambda packages the Pulumi program deploys.
 
-Each package is a zip with `lambda_init.py` at the top and this project with its dependencies,
-installed by pip from manylinux x86_64 wheels for the Lambda runtime's Python (no native code
-is compiled here, and nothing comes from anywhere but the package index; a dependency published
-only as source, like feedgen, gets a wheel built here if it is pure Python):
+Each package is a zip with `lambda_init.py` and this project's plugin packages at the top, and
+the dependencies the function needs, installed by pip from manylinux x86_64 wheels for the Lambda
+runtime's Python (no native code is compiled here, and nothing comes from anywhere but the
+package index; a dependency published only as source, like feedgen, gets a wheel built here if
+it is pure Python). What each function needs is read from pyproject.toml's extras:
 
-- `lambda-wiki.zip`: Otterwiki, the REST API and semantic search with Bedrock embeddings
-  (extras `search,bedrock,lambda`; no torch, no local model);
-- `lambda-mcp.zip`: the separate MCP app (extras `mcp,lambda`).
+- `lambda-wiki.zip`: Otterwiki, the REST API and semantic search on Bedrock (the project's own
+  dependencies and the extras `search,bedrock,lambda`, less FAISS and boto3, see below);
+- `lambda-mcp.zip`: the separate MCP app over the REST API (extras `mcp,lambda` only: no
+  Otterwiki, whose plugins the MCP app does not load).
 
-Left out: this project's own metadata (`wikibot-*.dist-info`, which holds the `otterwiki` entry
-points, so `lambda_init` imports every plugin explicitly), test folders, console scripts,
-Cython (a build tool Otterwiki pins) and, unless asked for, boto3 (the Lambda Python runtimes
-include it, and the wiki package is close to the 250 MB limit). The dependencies keep
-their metadata: FastMCP reads its own version from it at import. Byte code is compiled for the
-runtime's Python when an interpreter of that version is found here (/var/task is read-only, so
-without it every cold start compiles every module: ~1 s instead of ~3.5 s to the first answer);
-it costs ~27 MB (wiki) and ~46 MB (MCP) unzipped, and `--no-bytecode` leaves it out.
+Left out: FAISS (66 MB of the 150 MB budget; the vector store then ranks with numpy, the same
+exact inner product), boto3 unless asked for (the Lambda Python runtimes include it), test
+folders, type stubs, console scripts, and Cython (a build tool Otterwiki pins). There is no
+package metadata of this project's own, so no `otterwiki` entry points: `lambda_init` imports
+every plugin explicitly. The dependencies keep theirs (FastMCP reads its own version at import).
+
+Byte code is compiled for the runtime's Python when an interpreter of that version is found here:
+/var/task is read-only, so without it every cold start compiles every module it imports (seconds).
+The dependencies then ship as byte code only (sourceless, which also keeps the packages small);
+this project's own modules keep their sources, so its tracebacks show the lines.
+`--no-bytecode` ships sources only.
 
 The git binary is not built here: it comes from a Lambda layer whose ARN is the stack's
 `gitLayerArn` setting (a git built for Debian would not run on Amazon Linux).
@@ -31,24 +36,40 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-MB = 1024 * 1024
+MB = 1024 * 1024  # as Lambda counts its limits
 UNZIPPED_LIMIT = 250 * MB  # the function's code and all its layers, unzipped
 DIRECT_UPLOAD_LIMIT = 50 * MB  # a zip uploaded with the function (larger ones go through S3)
-EXTRAS = {"wiki": "search,bedrock,lambda", "mcp": "mcp,lambda"}
 # Amazon Linux 2023 (the python3.12 runtime) has glibc 2.34: every manylinux tag up to it fits.
 PLATFORMS = ("manylinux_2_34", "manylinux_2_28", "manylinux_2_17", "manylinux2014")
 STRIP_DIRS = {"__pycache__", "tests", ".pytest_cache", "bin"}
 # Otterwiki pins Cython, a build tool nothing imports at run time (lxml falls back without it).
 UNUSED = ("Cython", "cython.py", "pyximport")
-# The Lambda Python runtimes include the AWS SDK; bundling it costs ~31 MB of the 250 MB.
-RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath")
-OWN_METADATA = re.compile(r"^wikibot-[^-]+\.dist-info$|\.egg-info$")
+# The Lambda Python runtimes include the AWS SDK; bundling it costs ~31 MB.
+RUNTIME_SDK = ("boto3",)
+OWN_PACKAGES = ("otterwiki_api", "otterwiki_mcp", "otterwiki_search")
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Function:
+    """What one function's package holds: the project's own dependencies or not, these extras,
+    less the distributions in `leave_out`."""
+
+    base: bool
+    extras: tuple[str, ...]
+    leave_out: tuple[str, ...] = ()
+
+
+FUNCTIONS = {
+    "wiki": Function(True, ("search", "bedrock", "lambda"), leave_out=("faiss-cpu",)),
+    "mcp": Function(False, ("mcp", "lambda")),
+}
 
 
 class BuildError(Exception):
@@ -71,9 +92,41 @@ def project_root() -> str:
     return root
 
 
+def _name(requirement: str) -> str:
+    """The normalised distribution name of a requirement ("faiss-cpu>=1.8" -> "faiss-cpu")."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if not match:
+        raise BuildError(f"cannot read the requirement {requirement!r} in pyproject.toml")
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def requirements(root: str, function: Function, bundle_sdk: bool = False) -> list[str]:
+    """The function's requirements, from pyproject.toml: its dependencies when `base`, and each
+    extra's (an extra naming this project's other extras is followed)."""
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)["project"]
+    own, optional = _name(project["name"]), project.get("optional-dependencies", {})
+    leave_out = {_name(n) for n in function.leave_out + (() if bundle_sdk else RUNTIME_SDK)}
+    found = list(project.get("dependencies", [])) if function.base else []
+    pending, seen = list(function.extras), set()
+    while pending:
+        extra = pending.pop(0)
+        if extra in seen:
+            continue
+        if extra not in optional:
+            raise BuildError(f"pyproject.toml has no extra {extra!r}")
+        seen.add(extra)
+        for requirement in optional[extra]:
+            if _name(requirement) == own:
+                pending += re.findall(r"[\w-]+", requirement.split("[", 1)[1])
+            else:
+                found.append(requirement)
+    return [r for r in dict.fromkeys(found) if _name(r) not in leave_out]
+
+
 def pip_command(
     target: str,
-    requirement: str,
+    requirements: list[str],
     python_version: str,
     wheels: str | None = None,
     architecture: str = "x86_64",
@@ -91,7 +144,7 @@ def pip_command(
         "cp",
         "--target",
         target,
-        requirement,
+        *requirements,
     ]
 
 
@@ -115,15 +168,14 @@ def pure_wheel(requirement: str, wheels: str) -> None:
 
 
 def install(
-    target: str, root: str, extras: str, python_version: str, log: Callable[[str], None]
+    target: str, requirements: list[str], python_version: str, log: Callable[[str], None]
 ) -> None:
     """pip install from wheels only; a dependency published only as source (feedgen) gets a
     wheel built here first, if it is pure Python."""
-    requirement = f"{root}[{extras}]"
     with tempfile.TemporaryDirectory(prefix="wikibot-wheels-") as wheels:
         tried: set[str] = set()
         while True:
-            command = pip_command(target, requirement, python_version, wheels)
+            command = pip_command(target, requirements, python_version, wheels)
             result = subprocess.run(command, capture_output=True, text=True)
             if result.returncode == 0:
                 return
@@ -135,14 +187,14 @@ def install(
                 continue
             errors = [line for line in result.stderr.splitlines() if "ignored:" not in line]
             raise BuildError(
-                f"pip could not install wikibot[{extras}] for Python {python_version} on "
+                f"pip could not install {' '.join(requirements)} for Python {python_version} on "
                 "manylinux x86_64 (a dependency without such a wheel?):\n" + "\n".join(errors[-15:])
             )
 
 
 def strip(folder: str, drop: Iterable[str] = UNUSED) -> None:
-    """Leave out what Lambda never uses: this project's metadata, byte code, tests, scripts, and
-    the top-level names in `drop`."""
+    """Leave out what Lambda never uses: byte code of the build machine, tests, type stubs,
+    scripts, and the top-level names in `drop`."""
     for name in drop:
         path = os.path.join(folder, name)
         if os.path.isdir(path):
@@ -151,11 +203,11 @@ def strip(folder: str, drop: Iterable[str] = UNUSED) -> None:
             os.remove(path)
     for current, dirs, files in os.walk(folder, topdown=True):
         for name in list(dirs):
-            if name in STRIP_DIRS or OWN_METADATA.search(name):
+            if name in STRIP_DIRS:
                 shutil.rmtree(os.path.join(current, name))
                 dirs.remove(name)
         for name in files:
-            if name.endswith((".pyc", ".pyo")):
+            if name.endswith((".pyc", ".pyo", ".pyi")):
                 os.remove(os.path.join(current, name))
 
 
@@ -206,22 +258,31 @@ def find_python(version: str) -> str | None:
 
 def compile_bytecode(folder: str, python: str) -> None:
     """Byte code for every module: /var/task is read-only, so without it each cold start compiles
-    every module it imports (seconds). Hash-checked pyc files, because the zip's timestamps are
-    not the sources' and would make timestamp-checked ones stale."""
-    command = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode"]
-    subprocess.run([*command, "unchecked-hash", folder], capture_output=True)
+    every module it imports (seconds). The dependencies keep only their byte code, beside where
+    the source was (read without a source to check against); this project's own modules keep
+    their sources and get hash-checked byte code (the zip's timestamps are not the sources')."""
+    own = {*OWN_PACKAGES, "lambda_init.py"}
+    entries = sorted(os.listdir(folder))
+    compileall = [python, "-m", "compileall", "-q", "-j", "0"]
+    hashed = [*compileall, "--invalidation-mode", "unchecked-hash"]
+    subprocess.run([*hashed, *(os.path.join(folder, n) for n in entries if n in own)])
+    legacy = [*compileall, "-b", *(os.path.join(folder, n) for n in entries if n not in own)]
+    subprocess.run(legacy, capture_output=True)  # a stray Python 2 file just keeps its source
+    for current, _dirs, files in os.walk(folder):
+        top = os.path.relpath(current, folder).split(os.sep)[0]
+        for name in files:
+            source = os.path.join(current, name)
+            mine = top in own or (top == "." and name in own)
+            if not mine and name.endswith(".py") and os.path.isfile(source + "c"):
+                os.remove(source)
 
 
-def source_copy(root: str, dest: str) -> str:
-    """The project's sources in `dest`: pip then builds there, leaving no build/ or egg-info in
-    the checkout, and no stale file from an earlier build can slip into the package."""
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
-    for name in ("pyproject.toml", "README.md", "LICENSE", "setup.py", "setup.cfg"):
-        if os.path.isfile(os.path.join(root, name)):
-            shutil.copy2(os.path.join(root, name), dest)
-    for name in ("plugins", "wikibot"):
-        shutil.copytree(os.path.join(root, name), os.path.join(dest, name), ignore=skip)
-    return dest
+def copy_own(root: str, dest: str) -> None:
+    """lambda_init.py and the plugin packages, without the byte code of this machine."""
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in OWN_PACKAGES:
+        shutil.copytree(os.path.join(root, "plugins", name), os.path.join(dest, name), ignore=skip)
+    shutil.copy2(os.path.join(root, "lambda_init.py"), dest)
 
 
 def build_one(
@@ -236,20 +297,19 @@ def build_one(
     root = root or project_root()
     os.makedirs(output_dir, exist_ok=True)
     path = os.path.join(output_dir, f"lambda-{name}.zip")
+    function = FUNCTIONS[name]
+    needed = requirements(root, function, bundle_sdk)
     with tempfile.TemporaryDirectory(prefix=f"wikibot-lambda-{name}-") as staging:
-        log(f"[{name}] pip: wikibot[{EXTRAS[name]}] for Python {python_version}, manylinux x86_64")
-        with tempfile.TemporaryDirectory(prefix="wikibot-src-") as source:
-            install(staging, source_copy(root, source), EXTRAS[name], python_version, log)
-        shutil.copy2(os.path.join(root, "lambda_init.py"), staging)
-        drop = UNUSED if bundle_sdk else UNUSED + RUNTIME_SDK
-        sdk = "" if bundle_sdk or name != "wiki" else " and boto3 (the runtime has it)"
-        log(f"[{name}] stripping own metadata, byte code, tests, scripts{sdk}")
-        strip(staging, drop)
+        log(f"[{name}] pip: {len(needed)} requirements, Python {python_version}, manylinux x86_64")
+        install(staging, needed, python_version, log)
+        log(f"[{name}] stripping byte code, tests, type stubs and scripts")
+        strip(staging)
+        copy_own(root, staging)
         python = find_python(python_version) if bytecode else None
         if not bytecode:
             log(f"[{name}] no byte code (--no-bytecode): cold starts compile each module")
         elif python:
-            log(f"[{name}] compiling byte code with {python}")
+            log(f"[{name}] compiling byte code with {python} (dependencies without sources)")
             compile_bytecode(staging, python)
         else:
             log(

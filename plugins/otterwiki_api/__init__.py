@@ -5,15 +5,9 @@ it is imported explicitly (as on Lambda, where entry points are stripped), found
 `otterwiki` entry point, or both. The entry point names this module, which has no hooks itself.
 """
 
-from otterwiki.plugins import plugin_manager
-
-from .plugin import ApiPlugin
+from otterwiki_api.registration import register
 
 PLUGIN_NAME = "wikibot.otterwiki_api"
-
-plugin = plugin_manager.get_plugin(PLUGIN_NAME)
-if plugin is None:
-    plugin = ApiPlugin()
-    plugin_manager.register(plugin, name=PLUGIN_NAME)
+plugin = register(PLUGIN_NAME, f"{__name__}.plugin:ApiPlugin")
 
 __all__ = ["plugin", "PLUGIN_NAME"]

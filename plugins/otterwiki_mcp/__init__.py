@@ -6,15 +6,9 @@ Importing the package registers the plugin with Otterwiki's plugin manager exact
 it is loaded (explicit import, the `otterwiki` entry point, or both).
 """
 
-from otterwiki.plugins import plugin_manager
-
-from .plugin import McpPlugin
+from otterwiki_api.registration import register
 
 PLUGIN_NAME = "wikibot.otterwiki_mcp"
-
-plugin = plugin_manager.get_plugin(PLUGIN_NAME)
-if plugin is None:
-    plugin = McpPlugin()
-    plugin_manager.register(plugin, name=PLUGIN_NAME)
+plugin = register(PLUGIN_NAME, f"{__name__}.plugin:McpPlugin")
 
 __all__ = ["plugin", "PLUGIN_NAME"]

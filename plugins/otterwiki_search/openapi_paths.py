@@ -22,6 +22,7 @@ STATUS = obj(
     chunks=INT,
     pages=INT,
     embedder={"type": "object"},
+    engine={"type": "string", "enum": ["faiss", "numpy"]},
 )
 RESULT = obj(
     ["name", "path", "snippet", "score", "distance", "chunks"],

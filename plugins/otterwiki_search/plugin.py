@@ -22,11 +22,9 @@ def build_runtime(config: Any, repository: str) -> SearchRuntime:
         settings = SearchSettings.from_config(config, repository)
     except ValueError as e:
         return SearchRuntime(None, unavailable_reason=f"bad configuration: {e}")
-    missing = [m for m in ("faiss", "numpy") if importlib.util.find_spec(m) is None]
-    if missing:
+    if importlib.util.find_spec("numpy") is None:
         return SearchRuntime(
-            settings,
-            unavailable_reason=f"{missing[0]} is not installed: pip install 'wikibot[search]'",
+            settings, unavailable_reason="numpy is not installed: pip install 'wikibot[search]'"
         )
     try:
         from otterwiki_api.gitcli import Git

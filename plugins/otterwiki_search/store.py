@@ -3,13 +3,16 @@
 
 Every change happens under a cross-process file lock on the latest copy read from disk, and is
 written to a temporary file that is renamed over the old one, so processes sharing the folder
-never see half a store nor lose each other's updates. Search uses FAISS inner product on unit
-vectors (cosine similarity).
+never see half a store nor lose each other's updates. Search is the exact inner product of unit
+vectors (cosine similarity): FAISS's IndexFlatIP when FAISS is installed, else the same ranking
+computed with numpy (the Lambda package leaves FAISS out: it would take 66 of its 150 MB).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib.util
 import io
 import json
 import os
@@ -25,14 +28,32 @@ from otterwiki_api.repolock import FileLock
 FORMAT_VERSION = 1
 
 
-def _load_faiss() -> Any:
-    """FAISS, imported at the first search rather than at start-up (it costs ~0.3 s)."""
-    import faiss
-
+@functools.cache
+def faiss_module() -> Any | None:
+    """FAISS, imported at the first search rather than at start-up (it costs ~0.3 s); None when
+    it is not installed."""
+    try:
+        import faiss
+    except ImportError:
+        return None
     # One query gains nothing from OpenMP threads; on a small VM they make p95 ten times worse
     # (benchmarks/bench_search.py: 0.34 ms vs 1.2 ms p50, 4.6 vs 24.6 ms p95 at 10,000 chunks).
     faiss.omp_set_num_threads(1)
     return faiss
+
+
+def engine() -> str:
+    """Which code answers searches: "faiss" or "numpy" (see exact_top_k)."""
+    return "faiss" if importlib.util.find_spec("faiss") else "numpy"
+
+
+def exact_top_k(vectors: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """(row, score) of the k largest inner products, best first, ties by row: what FAISS's
+    IndexFlatIP answers, with numpy alone."""
+    scores = vectors @ query
+    rows = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    rows = rows[np.lexsort((rows, -scores[rows]))]
+    return [(int(r), float(scores[r])) for r in rows]
 
 
 @dataclass
@@ -70,15 +91,16 @@ class StoreState:
         """(row, cosine similarity) of the k nearest chunks, best first."""
         if not self.chunks or k <= 0:
             return []
+        k = min(k, len(self.chunks))
+        query = vector.reshape(1, -1).astype("float32")
+        faiss = faiss_module()
+        if faiss is None:
+            return exact_top_k(self.vectors, query[0], k)
         if self._faiss is None:
-            index = _load_faiss().IndexFlatIP(self.vectors.shape[1])
-            index.add(self.vectors)
-            self._faiss = index
-        scores, rows = self._faiss.search(
-            vector.reshape(1, -1).astype("float32"), min(k, len(self.chunks))
-        )
+            self._faiss = faiss.IndexFlatIP(self.vectors.shape[1])
+            self._faiss.add(self.vectors)
+        scores, rows = self._faiss.search(query, k)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
-
 
 class VectorStore:
     def __init__(self, folder: str, lock_timeout: float = 60.0) -> None:

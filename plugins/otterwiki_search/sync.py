@@ -23,7 +23,7 @@ from otterwiki_api.pagepaths import display_path
 
 from .chunking import chunk_page
 from .embedding import Embedder, identity
-from .store import StoreState, VectorStore
+from .store import StoreState, VectorStore, engine
 
 log = logging.getLogger(__name__)
 SAVE_EVERY = 10.0  # seconds of embedding between saves within one long step
@@ -65,6 +65,7 @@ class VectorSync:
         head = self.git.head()
         answer: dict[str, Any] = {
             "embedder": self.identity(),
+            "engine": engine(),
             "repository_head": head,
             "index_head": state.head if state else None,
             "chunks": len(state.chunks) if state else 0,
