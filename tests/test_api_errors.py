@@ -171,7 +171,8 @@ def test_admin_keys_may_write_on_behalf_of_an_author(client_api, unique, repo):
         "Claude User <user@example.org>"
     )
     assert client_api.put(f"/pages/{unique}-w", body, key="write")[0] == 403
-    for bad in ({"name": ""}, {"name": "a<b"}, "someone", {"name": "x", "email": 5}):
+    bad_names = ({"name": ""}, {"name": "a<b"}, {"name": " .,;'\"\t"}, {"name": "x", "email": 5})
+    for bad in (*bad_names, "someone"):
         status, resp, _ = client_api.put(f"/pages/{unique}-bad", {"content": "x", "author": bad})
         assert status == 422, (bad, resp)
 

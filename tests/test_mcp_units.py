@@ -83,3 +83,23 @@ def test_static_tokens_are_kept_as_digests() -> None:
 def test_bad_settings_are_named(config: dict[str, str], complaint: str) -> None:
     with pytest.raises(ValueError, match=complaint):
         McpSettings.from_config(config)
+
+
+def test_token_identity_becomes_an_author_git_accepts(monkeypatch):
+    """A name claim git would refuse (only punctuation) falls back to the email; a token without
+    usable claims to the generic MCP author."""
+    from fastmcp.server.auth import AccessToken
+    from otterwiki_mcp import identity
+
+    def token(claims):
+        return AccessToken(token="t", client_id="c", scopes=[], claims=claims)
+
+    cases = [
+        ({"sub": "u1", "email": "ann@example.org", "name": "Ann"}, ("Ann", "ann@example.org")),
+        ({"sub": "u1", "email": "ann@example.org", "name": "..,"}, ("ann@example.org",) * 2),
+        ({"sub": "user_01H"}, ("user_01H", "user_01H")),
+        ({"sub": "<>"}, identity.FALLBACK),
+    ]
+    for claims, author in cases:
+        monkeypatch.setattr(identity, "get_access_token", lambda c=claims: token(c))
+        assert identity.current_author() == author, claims

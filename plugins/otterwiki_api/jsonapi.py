@@ -12,6 +12,7 @@ from flask import Blueprint, Request, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .auth import ApiKey
+from .authors import acceptable
 from .errors import Forbidden, Invalid, TooLarge, WikiError
 from .runtime import ApiRuntime
 
@@ -102,10 +103,12 @@ def author_of(data: dict[str, Any]) -> tuple[str, str]:
         not isinstance(given, dict)
         or not isinstance(given.get("name"), str)
         or not isinstance(given.get("email", ""), str)
-        or not given["name"].strip()
-        or any(ch in given["name"] + given.get("email", "") for ch in "<>\n\r\x00")
+        or not acceptable(given["name"], given.get("email", ""))
     ):
-        raise Invalid("author must be {name, email} strings without <, > or line breaks")
+        raise Invalid(
+            "author must be {name, email} strings without <, > or line breaks, and the name "
+            "must have a letter or digit (git refuses one made only of spaces and punctuation)"
+        )
     return given["name"].strip(), given.get("email", "").strip()
 
 

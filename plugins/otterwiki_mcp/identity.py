@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastmcp.server.dependencies import get_access_token
+from otterwiki_api.authors import acceptable
 
 from .backend import Author
 
@@ -22,5 +23,7 @@ def current_author() -> Author:
     email = claims.get("email") or token.subject or claims.get("sub")
     if not email:
         return FALLBACK
-    name = claims.get("name") or claims.get("preferred_username") or email
-    return str(name), str(email)
+    name, email = str(claims.get("name") or claims.get("preferred_username") or email), str(email)
+    if acceptable(name, email):
+        return name, email
+    return (email, email) if acceptable(email, email) else FALLBACK

@@ -1,0 +1,12 @@
+"""Git author identities: which (name, email) pairs git accepts as a commit's author."""
+
+from __future__ import annotations
+
+# What git strips from both ends of an author name; it refuses a name made of nothing else.
+_CRUD = "".join(map(chr, range(33))) + ".,:;<>\"\\'"
+_FORBIDDEN = "<>\n\r\x00"  # would break the "Name <email>" line of the commit
+
+
+def acceptable(name: str, email: str) -> bool:
+    """True when git commits with this author as given."""
+    return bool(name.strip(_CRUD)) and not any(ch in name + email for ch in _FORBIDDEN)
