@@ -4,9 +4,10 @@ What it does:
 
 1. Generates a wiki of N pages into a fresh git repository with `bench_api.generate_wiki` (the same
    pages, frontmatter, links and Zipf-weighted words as the REST API benchmark).
-2. Starts `python -m wikibot serve` on it in a subprocess on 127.0.0.1 (WIKIBOT_MCP_TOKEN set,
-   WIKIBOT_MCP_AUTH=tokens, WIKIBOT_SEARCH_EMBEDDER=none, WIKIBOT_API_KEY an admin key); its page
-   index build happens at start-up and is part of "wiki start-up".
+2. Starts `python -m wikibot serve --direct` (plain Otterwiki, MCP in-process) on it in a
+   subprocess on 127.0.0.1 (WIKIBOT_MCP_TOKEN set, WIKIBOT_MCP_AUTH=tokens,
+   WIKIBOT_SEARCH_EMBEDDER=none, WIKIBOT_API_KEY an admin key); its page index build happens at
+   start-up and is part of "wiki start-up".
 3. Set-up (a) "in-process": the wiki's own `/mcp` (the tools call the service layer directly).
    Set-up (b) "over HTTP": the separate MCP app (`otterwiki_mcp.standalone:create_app`, HTTP
    backend to the same wiki's REST API with the admin key), served by uvicorn in a subprocess.
@@ -77,7 +78,7 @@ MCP_TOKEN = "wikibot-benchmark-mcp-token-0123456789"
 TARGET_READ_MS = 15.0  # in-process read_note, p50
 TOOLS = ("read_note", "write_note", "search_notes")
 SETUPS = {
-    "inprocess": "(a) in-process: wikibot serve's own /mcp, tools call the service layer",
+    "inprocess": "(a) in-process: wikibot serve --direct's own /mcp, tools call the service layer",
     "http": "(b) over HTTP: separate MCP app (uvicorn subprocess) -> wiki REST API, admin key",
 }
 # Inherited settings that would change what the servers do.
@@ -186,7 +187,7 @@ def running(server: Server, ready_path: str | None, timeout: float, label: str) 
 
 
 def wiki_server(data_root: str, logs: str) -> Server:
-    cmd = [sys.executable, "-m", "wikibot", "serve", "--data-dir", data_root]
+    cmd = [sys.executable, "-m", "wikibot", "serve", "--direct", "--data-dir", data_root]
     env = server_env({"WIKIBOT_MCP_TOKEN": MCP_TOKEN, "WIKIBOT_MCP_AUTH": "tokens"})
     return Server("wikibot serve", cmd, env, os.path.join(logs, "wikibot-serve.log"))
 
@@ -412,8 +413,8 @@ def format_report(
         f"code       wikibot {machine['wikibot_revision']}",
         f"wiki       {setup['pages']} pages in {setup['commits']} commits, "
         f"{setup['bytes'] / 1e6:.1f} MB of markdown, data dir {setup['data_dir']}",
-        "server     `python -m wikibot serve` subprocess on 127.0.0.1 (werkzeug, threaded), "
-        "WIKIBOT_MCP_AUTH=tokens,",
+        "server     `python -m wikibot serve --direct` subprocess on 127.0.0.1 (werkzeug, "
+        "threaded), WIKIBOT_MCP_AUTH=tokens,",
         "           WIKIBOT_SEARCH_EMBEDDER=none; MCP is stateless Streamable HTTP with JSON "
         "responses",
         "method     one FastMCP client session per set-up (fastmcp.Client, bearer token); each "

@@ -23,10 +23,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from conftest import wait_until_healthy
+from conftest import ROOT, wait_until_healthy
 
 T = TypeVar("T")
 REDIRECT_URI = "https://claude.ai/api/mcp/auth_callback"
+INHERITED = ("REPOSITORY", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SITE_NAME")
+"""Otterwiki settings lambda_init takes from the environment: the shell's must not reach a serve."""
 
 
 def run(coro: Awaitable[T]) -> T:
@@ -75,25 +77,35 @@ class Uvicorn:
 
 
 class WikiServe:
-    """`wikibot serve` in a subprocess, on its own data folder and port."""
+    """`wikibot serve` (with `flags`, such as `--direct`) in a subprocess, on its own data folder
+    and port, with none of this shell's wikibot or Otterwiki settings."""
 
-    def __init__(self, data_dir: str, env: dict[str, str]) -> None:
+    def __init__(self, data_dir: str, env: dict[str, str], *flags: str) -> None:
         self.data_dir = data_dir
+        self.flags = flags
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "WIKIBOT_SEARCH_EMBEDDER": "none", **env}
-        for inherited in ("WIKIBOT_API_KEYS", "OTTERWIKI_SETTINGS"):
-            self.env.pop(inherited, None)
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("WIKIBOT_", "OTTERWIKI_")) and k not in INHERITED
+        }
+        self.env = {**base, "WIKIBOT_SEARCH_EMBEDDER": "none", **env}
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir + "-serve.log"
 
     def start(self) -> WikiServe:
-        cmd = [sys.executable, "-m", "wikibot", "serve", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "wikibot", "serve", *self.flags, "--port", str(self.port)]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [*cmd, "--data-dir", self.data_dir], env=self.env, stdout=log, stderr=log
+                [*cmd, "--data-dir", self.data_dir], env=self.env, cwd=ROOT, stdout=log, stderr=log
             )
-        wait_until_healthy(self.url, self.process, self.log, request_timeout=1)
+        try:
+            # through the gateway the first request builds the wiki app (a Lambda cold start)
+            wait_until_healthy(self.url, self.process, self.log, request_timeout=30)
+        except RuntimeError:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

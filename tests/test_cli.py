@@ -8,7 +8,9 @@ import subprocess
 import sys
 import time
 
+import pytest
 import requests
+from conftest import wait_until_healthy
 from test_concurrency import _free_port
 
 
@@ -22,7 +24,8 @@ def test_help():
     out = run("--help")
     assert out.returncode == 0 and "serve" in out.stdout and "keygen" in out.stdout
     serve = run("serve", "--help")
-    assert all(flag in serve.stdout for flag in ("--host", "--port", "--data-dir"))
+    assert all(flag in serve.stdout for flag in ("--host", "--port", "--data-dir", "--direct"))
+    assert "--gateway" not in serve.stdout  # the gateway is the default, not a flag
     assert run().returncode == 2
 
 
@@ -37,10 +40,11 @@ def test_keygen_entry_authenticates():
     assert entry == {"name": "bot", "sha256": hash_key(key), "scope": "read"}
 
 
-def serve(data_dir: str, env: dict) -> tuple[subprocess.Popen, str, str]:
+def serve(data_dir: str, env: dict, *flags: str) -> tuple[subprocess.Popen, str, str]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "wikibot", "serve", "--port", str(port), "--data-dir", data_dir],
+        [sys.executable, "-m", "wikibot", "serve", *flags, "--port", str(port)]
+        + ["--data-dir", data_dir],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -51,25 +55,26 @@ def serve(data_dir: str, env: dict) -> tuple[subprocess.Popen, str, str]:
     while "try" not in banner and time.monotonic() < deadline:
         banner += proc.stdout.readline()
     key = re.search(r"API key\s+(\S+)", banner).group(1)
-    url = f"http://127.0.0.1:{port}"
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "/api/v1/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
+    # through the gateway the first request builds the wiki app (a Lambda cold start)
+    wait_until_healthy(f"http://127.0.0.1:{port}", proc, request_timeout=30)
     return proc, key, banner
 
 
-def test_serve_prints_where_everything_is_and_keeps_its_key(tmp_path):
+@pytest.mark.parametrize(
+    "flags, shown",
+    [((), ["local API Gateway", "routes to the MCP function"]), (("--direct",), ["plain"])],
+    ids=["gateway", "direct"],
+)
+def test_serve_prints_where_everything_is_and_keeps_its_key(tmp_path, flags, shown):
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("WIKIBOT_API_KEY", "OTTERWIKI"))
     }
     data = str(tmp_path / "data")
-    proc, key, banner = serve(data, env)
+    proc, key, banner = serve(data, env, *flags)
     try:
         url = re.search(r"wiki\s+(http://\S+)/", banner).group(1)
-        assert f"{url}/api/v1/" in banner and "(new, saved in" in banner
+        assert f"{url}/api/v1/" in banner and f"{url}/mcp" in banner and "(new, saved in" in banner
+        assert all(words in banner for words in shown), banner
         assert requests.get(url + "/Home", timeout=10).status_code == 200
         auth = {"Authorization": f"Bearer {key}"}
         assert [
@@ -79,11 +84,11 @@ def test_serve_prints_where_everything_is_and_keeps_its_key(tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
     assert os.path.isdir(os.path.join(data, "repository", ".git"))
-    proc, again, banner = serve(data, env)
+    proc, again, banner = serve(data, env, *flags)
     proc.terminate()
     proc.wait(timeout=20)
     assert again == key and "(new" not in banner
-    proc, chosen, _ = serve(data, {**env, "WIKIBOT_API_KEY": "my-own-key"})
+    proc, chosen, _ = serve(data, {**env, "WIKIBOT_API_KEY": "my-own-key"}, *flags)
     proc.terminate()
     proc.wait(timeout=20)
     assert chosen == "my-own-key"

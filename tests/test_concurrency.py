@@ -24,13 +24,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    """Four `wikibot serve` processes sharing one data folder."""
+    """Four `wikibot serve` processes sharing one data folder: two as deployed (the wiki function
+    behind the local gateway takes one request at a time, like a Lambda instance) and two
+    `--direct` (one threaded server, like a self-hosted Otterwiki), alternating in `urls`."""
     data = tmp_path_factory.mktemp("shared")
     # these processes test the REST API's writes; semantic search would only add model loading
     env = {**os.environ, "WIKIBOT_API_KEY": KEY, "WIKIBOT_SEARCH_EMBEDDER": "none"}
     env.pop("WIKIBOT_API_KEYS", None)
     procs, urls = [], []
-    for _ in range(4):
+    for flags in [(), ("--direct",)] * 2:
         port = _free_port()
         procs.append(
             subprocess.Popen(
@@ -39,6 +41,7 @@ def servers(tmp_path_factory):
                     "-m",
                     "wikibot",
                     "serve",
+                    *flags,
                     "--port",
                     str(port),
                     "--data-dir",
@@ -51,9 +54,9 @@ def servers(tmp_path_factory):
         )
         urls.append(f"http://127.0.0.1:{port}")
         if len(urls) == 1:  # let the first one create the repository and Home page alone
-            wait_until_healthy(urls[0])
+            wait_until_healthy(urls[0], request_timeout=30)
     for url in urls:
-        wait_until_healthy(url)
+        wait_until_healthy(url, request_timeout=30)  # a gateway builds its app then
     yield urls, str(data / "repository")
     for p in procs:
         p.terminate()

@@ -1,7 +1,7 @@
 """End to end through the API Gateway: the deployed stack when WIKIBOT_E2E_URL is set (with
 WIKIBOT_E2E_API_KEY, an admin key, and WIKIBOT_E2E_MCP_TOKEN, a static MCP token, for the tests
-that write), else `wikibot serve --gateway` (both Lambda handlers behind the local gateway) in a
-subprocess on a temporary data folder.
+that write), else `wikibot serve` (both Lambda handlers behind the local gateway) in a subprocess
+on a temporary data folder.
 
 The browser tests drive a real headless Chromium through chromedriver's WebDriver HTTP API."""
 
@@ -12,9 +12,7 @@ import html.parser
 import os
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,8 +25,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 import requests
-from conftest import ROOT, csrf_token, wait_until_healthy
-from mcp_helpers import free_port, oauth_login
+from conftest import ROOT, csrf_token
+from mcp_helpers import WikiServe, free_port, oauth_login
 from mcp_helpers import tool as _tool
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +44,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-INHERITED = ("REPOSITORY", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SITE_NAME")
 
 
 @dataclass(frozen=True)
@@ -66,51 +63,6 @@ class Stack:
         )
 
 
-class GatewayServe:
-    """`wikibot serve --gateway` in a subprocess, on its own data folder and port."""
-
-    def __init__(self, data_dir: str, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir + "-gateway.log"
-        self.data_dir = data_dir
-        base = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("WIKIBOT_", "OTTERWIKI_")) and k not in INHERITED
-        }
-        self.env = {**base, "WIKIBOT_SEARCH_EMBEDDER": "none", **env}
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> GatewayServe:
-        cmd = [sys.executable, "-m", "wikibot", "serve", "--gateway", "--port", str(self.port)]
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [*cmd, "--data-dir", self.data_dir],
-                env=self.env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=log,
-            )
-        try:
-            # the first request builds the wiki app (Lambda's cold start), hence the long timeout
-            wait_until_healthy(self.url, self.process, self.log, timeout=45, request_timeout=30)
-        except RuntimeError:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     deployed = os.environ.get("WIKIBOT_E2E_URL")
@@ -127,7 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     key, token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     author = "E2E Token <e2e-token@example.org>"
     env = {"WIKIBOT_API_KEY": key, "WIKIBOT_MCP_TOKEN": token, "WIKIBOT_MCP_TOKEN_AUTHOR": author}
-    server = GatewayServe(str(tmp_path_factory.mktemp("e2e") / "data"), env).start()
+    server = WikiServe(str(tmp_path_factory.mktemp("e2e") / "data"), env).start()
     try:
         yield Stack(server.url, key, token, local=True, mcp_author="E2E Token")
     finally:

@@ -1,6 +1,7 @@
 """Authentication as real clients meet it: the OAuth flow Claude.ai performs against `wikibot serve`
-(local provider, driven by the MCP SDK's OAuth client), refresh and restart, static tokens, the
-approval page, and AuthKit tokens checked against a JWKS served on 127.0.0.1."""
+and `wikibot serve --direct` (local provider, driven by the MCP SDK's OAuth client), refresh and
+restart, static tokens, the approval page, and AuthKit tokens checked against a JWKS served on
+127.0.0.1."""
 
 from __future__ import annotations
 
@@ -89,14 +90,16 @@ async def _oauth_write(mcp_url: str, provider: Any, path: str) -> Any:
         return await client.call_tool("write_note", {"path": path, "content": "# Via OAuth\n"})
 
 
-@pytest.fixture
-def serve(tmp_path: Any) -> Iterator[WikiServe]:
+@pytest.fixture(params=[(), ("--direct",)], ids=["gateway", "direct"])
+def serve(tmp_path: Any, request: pytest.FixtureRequest) -> Iterator[WikiServe]:
+    """`wikibot serve` as deployed (the MCP function, its HTTP backend reaching the REST API
+    through the gateway) and `--direct` (the wiki's own /mcp, in-process backend)."""
     env = {
         "WIKIBOT_API_KEY": SERVE_KEY,
         "WIKIBOT_MCP_TOKEN": SERVE_TOKEN,
         "WIKIBOT_MCP_TOKEN_AUTHOR": f"{CODY[0]} <{CODY[1]}>",
     }
-    server = WikiServe(str(tmp_path / "data"), env).start()
+    server = WikiServe(str(tmp_path / "data"), env, *request.param).start()
     yield server
     server.stop()
 

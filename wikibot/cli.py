@@ -7,36 +7,77 @@ import json
 import os
 import secrets
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from wikibot import __version__
+
+Serving = tuple[Any, str, Callable[[str], str]]
+"""A bound server (`port`, `serve_forever`, `server_close`), what it runs, and its mode's banner
+lines for a base URL."""
 
 
 def _serve(args: argparse.Namespace) -> int:
     from wikibot import localwiki
 
-    if args.gateway:
-        return _serve_gateway(args)
     data = localwiki.prepare(args.data_dir)
     key, generated = localwiki.api_key(data)
-    os.environ["WIKIBOT_API_KEY"] = key
-    os.environ.setdefault("WIKIBOT_MCP_STATE_PATH", data.mcp_state)
-    app = localwiki.create_app(data)
-    base = f"http://{args.host}:{args.port}"
-    print(_banner(base, key, generated, data, _mcp_line(app, base)), flush=True)
-    from werkzeug.serving import run_simple
-
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    server, how, lines = (_direct if args.direct else _gateway)(args, data, key)
+    base = f"http://{args.host}:{server.port}"
+    print(_banner(base, how, key, generated, data, lines(base)), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 
-def _banner(base: str, key: str, generated: bool, data: Any, mcp: str) -> str:
+def _gateway(args: argparse.Namespace, data: Any, key: str) -> Serving:
+    """Both Lambda handlers (`lambda_init`) behind the local API Gateway, on the route plan."""
+    from otterwiki_mcp.settings import McpSettings
+
+    from wikibot import gateway, routeplan
+
+    server = gateway.GatewayServer(args.host, args.port)  # bound first: --port 0 works
+    os.environ.update(
+        gateway.lambda_environment(data, key, gateway.local_url(args.host, server.port))
+    )
+    try:
+        plan = routeplan.configured_plan()
+        server.gateway = gateway.Gateway(plan, gateway.lambda_handlers())
+    except ImportError as e:  # an install without the checkout's lambda_init.py or an extra
+        server.server_close()
+        sys.exit(f"wikibot serve: {e}\n`wikibot serve --direct` runs without the Lambda handlers")
+
+    def lines(base: str) -> str:
+        routes = f"  gateway   {gateway.routes_summary(plan)} (see: wikibot routes)\n"
+        return _mcp_settings_line(McpSettings.from_config({}), base) + routes
+
+    return server, "both Lambda handlers behind a local API Gateway, as deployed", lines
+
+
+def _direct(args: argparse.Namespace, data: Any, key: str) -> Serving:
+    """Plain Otterwiki with every plugin in one threaded WSGI server, MCP in-process."""
+    from werkzeug.serving import make_server
+
+    from wikibot import localwiki
+
+    os.environ["WIKIBOT_API_KEY"] = key
+    os.environ.setdefault("WIKIBOT_MCP_STATE_PATH", data.mcp_state)
+    app = localwiki.create_app(data)
+    server = make_server(args.host, args.port, app, threaded=True)
+    return server, "plain Otterwiki, every plugin in one server", lambda b: _mcp_line(app, b)
+
+
+def _banner(base: str, how: str, key: str, generated: bool, data: Any, lines: str) -> str:
     return (
-        f"\nwikibot {__version__} is starting\n"
+        f"\nwikibot {__version__} is starting: {how}\n"
         f"  wiki      {base}/\n"
         f"  REST API  {base}/api/v1/  (OpenAPI: {base}/api/v1/openapi.json)\n"
         f"  API key   {key}{'  (new, saved in ' + data.api_key_file + ')' if generated else ''}\n"
-        f"{mcp}"
+        f"{lines}"
         f"  data      {data.root}\n"
         f"  try       curl -H 'Authorization: Bearer {key}' {base}/api/v1/pages\n"
     )
@@ -56,33 +97,6 @@ def _mcp_settings_line(settings: Any, base: str) -> str:
     how = [login[settings.auth]] if settings.auth in login else []
     how += ["Bearer $WIKIBOT_MCP_TOKEN"] if os.environ.get("WIKIBOT_MCP_TOKEN") else []
     return f"  MCP       {base}{settings.path}  ({'; or '.join(how) or 'static tokens'})\n"
-
-
-def _serve_gateway(args: argparse.Namespace) -> int:
-    """Both Lambda handlers (`lambda_init`) behind the local API Gateway, on the route plan."""
-    from otterwiki_mcp.settings import McpSettings
-
-    from wikibot import gateway, localwiki, routeplan
-
-    data = localwiki.prepare(args.data_dir)
-    key, generated = localwiki.api_key(data)
-    server = gateway.GatewayServer(args.host, args.port)  # bound first: --port 0 works
-    os.environ.update(
-        gateway.lambda_environment(data, key, gateway.local_url(args.host, server.port))
-    )
-    plan = routeplan.configured_plan()
-    server.gateway = gateway.Gateway(plan, gateway.lambda_handlers())
-    base = f"http://{args.host}:{server.port}"
-    mcp = _mcp_settings_line(McpSettings.from_config({}), base)
-    mcp += f"  gateway   {gateway.routes_summary(plan)} (see: wikibot routes)\n"
-    print(_banner(base, key, generated, data, mcp), flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
 
 
 def _reindex(args: argparse.Namespace) -> int:
@@ -146,7 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"wikibot {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run a local wiki with every plugin")
+    serve = commands.add_parser(
+        "serve",
+        help="run a local wiki with every plugin, as deployed",
+        description="The wiki, the REST API and MCP on one local port: both Lambda handlers of "
+        "lambda_init.py behind a local API Gateway (HTTP API, payload format 2.0) that picks the "
+        "function by the deploy's route plan; --direct runs plain Otterwiki instead.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
     serve.add_argument(
@@ -155,9 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for the repository, settings and database (./wikibot-data)",
     )
     serve.add_argument(
-        "--gateway",
+        "--direct",
         action="store_true",
-        help="serve lambda_init's two handlers behind a local API Gateway (the deploy's routes)",
+        help="plain Otterwiki with every plugin in one WSGI server and MCP in-process at /mcp "
+        "(how a self-hoster's Otterwiki runs the plugins)",
     )
     serve.set_defaults(func=_serve)
 

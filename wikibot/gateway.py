@@ -373,7 +373,10 @@ class GatewayServer(ThreadingHTTPServer):
 def lambda_handlers() -> dict[Target, Handler]:
     """`lambda_init.handler` and `lambda_init.mcp_handler` by target; lambda_init is imported
     from the path or, in a checkout, from beside the `wikibot` package. Raises ImportError when
-    there is none."""
+    there is none, or when the adapters the handlers wrap their apps in are not installed."""
+    missing = [name for name in ("apig_wsgi", "mangum") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ImportError(f"{', '.join(missing)} not installed (pip install 'wikibot[lambda]')")
     try:
         module = importlib.import_module("lambda_init")
     except ModuleNotFoundError as e:
