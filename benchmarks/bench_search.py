@@ -828,6 +828,14 @@ def section_latency(
         faiss40_1 = timed(lambda i: current.search(qvec[i], 40))
         semantic5_1 = timed(lambda i: search.semantic("query", 5))
     faiss.omp_set_num_threads(faiss_threads)
+    with ticker("the same without FAISS (numpy, as in the Lambda package)"), without_faiss():
+        numpy40 = timed(lambda i: current.search(qvec[i], 40))
+        semantic5_np = timed(lambda i: search.semantic("query", 5))
+        titan = StoreState(
+            {"dimension": 1024}, chunks=current.chunks, vectors=unit_vectors(rng, n, 1024)
+        )
+        titan_q = unit_vectors(rng, q, 1024)
+        numpy40_titan = timed(lambda i: titan.search(titan_q[i], 40))
     pages_ms = timed(lambda i: current.pages())
     embed_q = max(200, len(queries))
     with ticker(f"timing {embed_q} query embeddings with the local model"):
@@ -852,6 +860,10 @@ def section_latency(
         f"    SemanticSearch.semantic n=5         {ms_stats(semantic5_1)}",
         f"    (semantic minus FAISS = index check, grouping, bookkeeping: p50 "
         f"{percentile(semantic5_1, 50) - percentile(faiss40_1, 50):.3f} ms)",
+        "  without FAISS (numpy's exact inner product, what the Lambda package uses):",
+        f"    StoreState.search k=40 (numpy)      {ms_stats(numpy40)}",
+        f"    SemanticSearch.semantic n=5         {ms_stats(semantic5_np)}",
+        f"    StoreState.search k=40, 1024-d (Titan v2's default) {ms_stats(numpy40_titan)}",
         f"  StoreState.pages() (a set over all chunks, built by VectorSync.status() on every "
         f"query) {ms_stats(pages_ms)}",
         f"  for comparison, embedding one query with the local model: {ms_stats(embed_ms)}",
@@ -863,6 +875,19 @@ def section_latency(
         f"  store load at {n} chunks (fresh VectorStore.read)      {ms_stats(load_ms)}",
     ]
     return out, texts
+
+
+@contextmanager
+def without_faiss() -> Iterator[None]:
+    """The store as it runs where FAISS is not installed (the Lambda package)."""
+    from otterwiki_search import store as store_module
+
+    saved = store_module.faiss_module
+    store_module.faiss_module = lambda: None
+    try:
+        yield
+    finally:
+        store_module.faiss_module = saved
 
 
 def timed_embeds(local: Any, queries: list[str], count: int) -> list[float]:

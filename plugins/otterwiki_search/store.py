@@ -102,6 +102,7 @@ class StoreState:
         scores, rows = self._faiss.search(query, k)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
+
 class VectorStore:
     def __init__(self, folder: str, lock_timeout: float = 60.0) -> None:
         self.folder = folder
