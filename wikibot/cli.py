@@ -210,10 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     lam = commands.add_parser(
         "build-lambda",
         help="build the Lambda packages (build/lambda-wiki.zip, build/lambda-mcp.zip)",
-        description="Install this project with its dependencies from manylinux x86_64 wheels for "
-        "the Lambda runtime's Python into two zips with lambda_init.py at the top (its own "
-        "metadata and tests stripped, byte code compiled when pythonX.Y is here), print their "
-        "sizes and check Lambda's limits. "
+        description="Install each function's dependencies (read from pyproject.toml's extras) "
+        "from manylinux x86_64 wheels for the Lambda runtime's Python into a zip with "
+        "lambda_init.py and the plugin packages at the top: the wiki's without FAISS (numpy "
+        "ranks the vectors) and boto3 (the runtime has it), the MCP app's without Otterwiki. "
+        "Tests, type stubs and scripts are stripped; when pythonX.Y is here the dependencies "
+        "ship as byte code only. Prints the sizes and checks Lambda's limits. "
         "The git layer is not built here: its ARN is the stack's gitLayerArn setting.",
     )
     lam.add_argument("--output-dir", help="where the zips go (build/ in the repository)")
@@ -239,14 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
     lam.add_argument(
         "--bundle-boto3",
         action="store_true",
-        help="ship boto3/botocore in the package instead of using the runtime's (~31 MB more)",
+        help="ship boto3 in the wiki package instead of using the runtime's (~25 MB more)",
     )
     lam.add_argument(
         "--bytecode",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="compile byte code for the runtime's Python when pythonX.Y is found here: a cold "
-        "start ~2.5 s shorter for ~27 MB (wiki) / ~46 MB (MCP) more unzipped (on)",
+        help="compile byte code for the runtime's Python when pythonX.Y is found here, the "
+        "dependencies without their sources (on); --no-bytecode ships sources, and every cold "
+        "start then compiles what it imports (seconds)",
     )
     lam.set_defaults(func=_build_lambda)
     return parser
