@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 from conftest import wait_until_healthy
-from test_concurrency import _free_port
+from mcp_helpers import free_port
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -41,7 +41,7 @@ def test_keygen_entry_authenticates():
 
 
 def serve(data_dir: str, env: dict, *flags: str) -> tuple[subprocess.Popen, str, str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "wikibot", "serve", *flags, "--port", str(port)]
         + ["--data-dir", data_dir],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -11,15 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from conftest import csrf_token, git, wait_until_healthy
+from mcp_helpers import free_port
 
 KEY = "concurrency-key"
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +27,7 @@ def servers(tmp_path_factory):
     env.pop("WIKIBOT_API_KEYS", None)
     procs, urls = [], []
     for flags in [(), ("--direct",)] * 2:
-        port = _free_port()
+        port = free_port()
         procs.append(
             subprocess.Popen(
                 [
