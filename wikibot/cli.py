@@ -47,7 +47,7 @@ def _gateway(args: argparse.Namespace, data: Any, key: str) -> Serving:
     try:
         plan = routeplan.configured_plan()
         server.gateway = gateway.Gateway(plan, gateway.lambda_handlers())
-    except ImportError as e:  # an install without the checkout's lambda_init.py or an extra
+    except ImportError as e:  # an install without the lambda or mcp extra
         server.server_close()
         sys.exit(f"wikibot serve: {e}\n`wikibot serve --direct` runs without the Lambda handlers")
 

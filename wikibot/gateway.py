@@ -371,27 +371,15 @@ class GatewayServer(ThreadingHTTPServer):
 
 
 def lambda_handlers() -> dict[Target, Handler]:
-    """`lambda_init.handler` and `lambda_init.mcp_handler` by target; lambda_init is imported
-    from the path or, in a checkout, from beside the `wikibot` package. Raises ImportError when
-    there is none, or when the adapters the handlers wrap their apps in are not installed."""
+    """`lambda_init.handler` and `lambda_init.mcp_handler` by target (lambda_init is a module of
+    this distribution). Raises ImportError when the adapters the handlers wrap their apps in
+    are not installed."""
     missing = [name for name in ("apig_wsgi", "mangum") if importlib.util.find_spec(name) is None]
     if missing:
         raise ImportError(f"{', '.join(missing)} not installed (pip install 'wikibot[lambda]')")
-    try:
-        module = importlib.import_module("lambda_init")
-    except ModuleNotFoundError as e:
-        if e.name != "lambda_init":
-            raise
-        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        path = os.path.join(here, "lambda_init.py")
-        if not os.path.isfile(path):
-            raise ImportError("lambda_init.py was not found (run from a wikibot checkout)") from e
-        spec = importlib.util.spec_from_file_location("lambda_init", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["lambda_init"] = module
-        spec.loader.exec_module(module)
-    return {"wiki": module.handler, "mcp": module.mcp_handler}
+    import lambda_init
+
+    return {"wiki": lambda_init.handler, "mcp": lambda_init.mcp_handler}
 
 
 def local_url(host: str, port: int) -> str:
