@@ -37,8 +37,10 @@ def _git_environment() -> None:
     if not home or not os.access(home, os.W_OK):
         os.environ["HOME"] = tempfile.gettempdir()
     if "GIT_CONFIG_GLOBAL" not in os.environ:
-        path = os.path.join(tempfile.gettempdir(), "wikibot-gitconfig")
-        with open(path, "w", encoding="utf-8") as f:
+        # a new file of this process's own: on a shared machine (wikibot serve) another user
+        # could have made a file of a fixed name first
+        fd, path = tempfile.mkstemp(prefix="wikibot-gitconfig-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(
                 "[safe]\n\tdirectory = *\n"
                 "[user]\n\tname = Otterwiki Robot\n\temail = noreply@otterwiki\n"

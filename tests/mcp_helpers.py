@@ -31,6 +31,15 @@ INHERITED = ("REPOSITORY", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SITE_NAME")
 """Otterwiki settings lambda_init takes from the environment: the shell's must not reach a serve."""
 
 
+def clean_environment() -> dict[str, str]:
+    """This process's environment without its wikibot and Otterwiki settings."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WIKIBOT_", "OTTERWIKI_")) and k not in INHERITED
+    }
+
+
 def run(coro: Awaitable[T]) -> T:
     return asyncio.run(coro)  # type: ignore[arg-type]
 
@@ -85,12 +94,7 @@ class WikiServe:
         self.flags = flags
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        base = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("WIKIBOT_", "OTTERWIKI_")) and k not in INHERITED
-        }
-        self.env = {**base, "WIKIBOT_SEARCH_EMBEDDER": "none", **env}
+        self.env = {**clean_environment(), "WIKIBOT_SEARCH_EMBEDDER": "none", **env}
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir + "-serve.log"
 

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 from conftest import wait_until_healthy
-from mcp_helpers import free_port
+from mcp_helpers import clean_environment, free_port
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -66,9 +66,7 @@ def serve(data_dir: str, env: dict, *flags: str) -> tuple[subprocess.Popen, str,
     ids=["gateway", "direct"],
 )
 def test_serve_prints_where_everything_is_and_keeps_its_key(tmp_path, flags, shown):
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("WIKIBOT_API_KEY", "OTTERWIKI"))
-    }
+    env = clean_environment()
     data = str(tmp_path / "data")
     proc, key, banner = serve(data, env, *flags)
     try:

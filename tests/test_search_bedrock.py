@@ -80,3 +80,12 @@ def test_missing_region_and_credentials(monkeypatch, tmp_path):
         with pytest.raises(EmbedderUnavailable, match="credentials"):
             embedder.embed(["x"])
     assert fake.requests == []
+
+
+def test_a_client_that_cannot_be_made_is_unavailable_not_a_crash(aws_env, monkeypatch):
+    """The client is made at the first embedding; what stops it (here an AWS_PROFILE the config
+    does not have) says so the way a missing region does, instead of escaping as a 500."""
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    embedder = BedrockEmbedder(region="us-east-1", endpoint_url="http://127.0.0.1:9")
+    with pytest.raises(EmbedderUnavailable, match="no-such-profile"):
+        embedder.embed(["x"])

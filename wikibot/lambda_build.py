@@ -49,7 +49,7 @@ DIRECT_UPLOAD_LIMIT = 50 * MB  # a zip uploaded with the function (larger ones g
 PLATFORMS = ("manylinux_2_34", "manylinux_2_28", "manylinux_2_17", "manylinux2014")
 STRIP_DIRS = {"__pycache__", "tests", ".pytest_cache", "bin"}
 # Otterwiki pins Cython, a build tool nothing imports at run time (lxml falls back without it).
-UNUSED = ("Cython", "cython.py", "pyximport")
+UNUSED = ("Cython", "cython.py", "pyximport", "Cython-*.dist-info")
 # The Lambda Python runtimes include the AWS SDK; bundling it costs ~31 MB.
 RUNTIME_SDK = ("boto3",)
 OWN_PACKAGES = ("otterwiki_api", "otterwiki_mcp", "otterwiki_search")
@@ -117,10 +117,13 @@ def requirements(root: str, function: Function, bundle_sdk: bool = False) -> lis
             raise BuildError(f"pyproject.toml has no extra {extra!r}")
         seen.add(extra)
         for requirement in optional[extra]:
-            if _name(requirement) == own:
-                pending += re.findall(r"[\w-]+", requirement.split("[", 1)[1])
-            else:
+            if _name(requirement) != own:
                 found.append(requirement)
+                continue
+            named = re.match(r"[^\[;]*\[([^\]]*)\]", requirement)  # "wikibot[a,b]>=1; ..."
+            if named is None:
+                raise BuildError(f"extra {extra!r} names {own} without extras: name them")
+            pending += [e.strip() for e in named.group(1).split(",") if e.strip()]
     return [r for r in dict.fromkeys(found) if _name(r) not in leave_out]
 
 
@@ -194,12 +197,11 @@ def install(
 
 def strip(folder: str, drop: Iterable[str] = UNUSED) -> None:
     """Leave out what Lambda never uses: byte code of the build machine, tests, type stubs,
-    scripts, and the top-level names in `drop`."""
-    for name in drop:
-        path = os.path.join(folder, name)
+    scripts, and the top-level names matching the patterns in `drop`."""
+    for path in (p for pattern in drop for p in glob.glob(os.path.join(folder, pattern))):
         if os.path.isdir(path):
             shutil.rmtree(path)
-        elif os.path.exists(path):
+        else:
             os.remove(path)
     for current, dirs, files in os.walk(folder, topdown=True):
         for name in list(dirs):
@@ -259,13 +261,20 @@ def find_python(version: str) -> str | None:
 def compile_bytecode(folder: str, python: str) -> None:
     """Byte code for every module: /var/task is read-only, so without it each cold start compiles
     every module it imports (seconds). The dependencies keep only their byte code, beside where
-    the source was (read without a source to check against); this project's own modules keep
-    their sources and get hash-checked byte code (the zip's timestamps are not the sources')."""
+    the source was; this project's own modules keep their sources, with byte code Python uses
+    without checking it against them (the zip's timestamps are not the sources', and a Lambda
+    package never changes)."""
     own = {*OWN_PACKAGES, "lambda_init.py"}
     entries = sorted(os.listdir(folder))
     compileall = [python, "-m", "compileall", "-q", "-j", "0"]
     hashed = [*compileall, "--invalidation-mode", "unchecked-hash"]
-    subprocess.run([*hashed, *(os.path.join(folder, n) for n in entries if n in own)])
+    compiled = subprocess.run(
+        [*hashed, *(os.path.join(folder, n) for n in entries if n in own)],
+        capture_output=True,
+        text=True,
+    )
+    if compiled.returncode != 0:
+        raise BuildError(f"{python} could not compile this project's modules:\n{compiled.stdout}")
     legacy = [*compileall, "-b", *(os.path.join(folder, n) for n in entries if n not in own)]
     subprocess.run(legacy, capture_output=True)  # a stray Python 2 file just keeps its source
     for current, _dirs, files in os.walk(folder):

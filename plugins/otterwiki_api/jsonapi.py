@@ -106,8 +106,8 @@ def author_of(data: dict[str, Any]) -> tuple[str, str]:
         or not acceptable(given["name"], given.get("email", ""))
     ):
         raise Invalid(
-            "author must be {name, email} strings without <, > or line breaks, and the name "
-            "must have a letter or digit (git refuses one made only of spaces and punctuation)"
+            "author must be {name, email} strings without <, > or line breaks, and a name git "
+            "accepts: not only spaces and the characters . , : ; < > \" \\ '"
         )
     return given["name"].strip(), given.get("email", "").strip()
 

@@ -54,25 +54,33 @@ class BedrockEmbedder:
     def client(self) -> Any:
         """The bedrock-runtime client, made at the first embedding rather than at start-up:
         importing boto3 and making a client adds ~0.2 s to every cold start of the wiki."""
+        if self._client is not None:
+            return self._client
         with self._client_lock:
             if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                config = Config(
-                    retries={"total_max_attempts": 1, "mode": "standard"},  # ours: see _invoke
-                    max_pool_connections=max(self.concurrency, 10),
-                    connect_timeout=5,
-                    read_timeout=30,
-                )
-                # a session of its own: boto3's default session caches credentials process-wide
-                self._client = boto3.session.Session().client(
-                    "bedrock-runtime",
-                    region_name=self.region,
-                    endpoint_url=self.endpoint_url,
-                    config=config,
-                )
+                try:
+                    self._client = self._make_client()
+                except Exception as e:  # noqa: BLE001 - a bad AWS_PROFILE, an old botocore, ...
+                    raise EmbedderUnavailable(f"cannot make a Bedrock client: {e}") from None
             return self._client
+
+    def _make_client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},  # ours: see _invoke
+            max_pool_connections=max(self.concurrency, 10),
+            connect_timeout=5,
+            read_timeout=30,
+        )
+        # a session of its own: boto3's default session caches credentials process-wide
+        return boto3.session.Session().client(
+            "bedrock-runtime",
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            config=config,
+        )
 
     def _invoke(self, text: str) -> list[float]:
         from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError

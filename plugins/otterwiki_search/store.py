@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.util
 import io
 import json
 import os
@@ -44,15 +43,15 @@ def faiss_module() -> Any | None:
 
 def engine() -> str:
     """Which code answers searches: "faiss" or "numpy" (see exact_top_k)."""
-    return "faiss" if importlib.util.find_spec("faiss") else "numpy"
+    return "numpy" if faiss_module() is None else "faiss"
 
 
 def exact_top_k(vectors: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """(row, score) of the k largest inner products, best first, ties by row: what FAISS's
-    IndexFlatIP answers, with numpy alone."""
+    """(row, score) of the k largest inner products, best first: what FAISS's IndexFlatIP
+    answers, with numpy alone (equal scores come in no set order, as from FAISS)."""
     scores = vectors @ query
     rows = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-    rows = rows[np.lexsort((rows, -scores[rows]))]
+    rows = rows[np.argsort(-scores[rows], kind="stable")]
     return [(int(r), float(scores[r])) for r in rows]
 
 
