@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -39,6 +40,23 @@ def test_registration_in_a_fresh_process(order):
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1"
+
+
+def test_startup_leaves_the_heavy_search_libraries_for_later(tmp_path):
+    """A cold start (on Lambda, each new instance) serves its first page without importing what
+    only semantic search needs: numpy, FAISS, torch, boto3 load at the first search or sync."""
+    script = (
+        "import sys\n"
+        "from wikibot import localwiki\n"
+        f"app = localwiki.create_app(localwiki.prepare({str(tmp_path / 'data')!r}))\n"
+        "assert app.extensions['wikibot_search'].unavailable_reason is None\n"
+        "assert app.test_client().get('/Home').status_code == 200\n"
+        "print(sorted(m for m in ('numpy', 'faiss', 'torch', 'boto3') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "WIKIBOT_SEARCH_EMBEDDER": "local"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 PATHS = [

@@ -19,10 +19,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from otterwiki_api.repolock import FileLock
+
+if TYPE_CHECKING:  # numpy loads at the first search or sync, not with the wiki (~0.1 s)
+    import numpy as np
 
 FORMAT_VERSION = 1
 
@@ -49,10 +51,19 @@ def engine() -> str:
 def exact_top_k(vectors: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, float]]:
     """(row, score) of the k largest inner products, best first: what FAISS's IndexFlatIP
     answers, with numpy alone (equal scores come in no set order, as from FAISS)."""
+    import numpy as np
+
     scores = vectors @ query
     rows = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
     rows = rows[np.argsort(-scores[rows], kind="stable")]
     return [(int(r), float(scores[r])) for r in rows]
+
+
+def empty_vectors(dimension: int) -> np.ndarray:
+    """No vectors yet, of `dimension` (numpy is imported here, not with this module)."""
+    import numpy as np
+
+    return np.zeros((0, dimension), dtype="float32")
 
 
 @dataclass
@@ -61,12 +72,12 @@ class StoreState:
     head: str | None = None  # the git commit the store reflects
     job: dict[str, Any] | None = None  # unfinished (re)indexing work, see sync.py
     chunks: list[dict[str, Any]] = field(default_factory=list)  # page, path, name, section, text
-    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype="float32"))
+    vectors: np.ndarray = field(default_factory=lambda: empty_vectors(0))
     _faiss: Any = None
 
     def __post_init__(self) -> None:
         if self.vectors.shape[1] != self.identity["dimension"]:
-            self.vectors = np.zeros((0, int(self.identity["dimension"])), dtype="float32")
+            self.vectors = empty_vectors(int(self.identity["dimension"]))
 
     def pages(self) -> set[str]:
         return {c["page"] for c in self.chunks}
@@ -82,6 +93,8 @@ class StoreState:
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk")
         if len(chunks):
+            import numpy as np
+
             self.chunks = self.chunks + chunks
             self.vectors = np.vstack([self.vectors, vectors.astype("float32")])
             self._faiss = None
@@ -130,6 +143,8 @@ class VectorStore:
             return state
 
     def _load(self) -> StoreState:
+        import numpy as np
+
         with np.load(self.path, allow_pickle=False) as data:
             meta = json.loads(bytes(data["meta"]).decode("utf-8"))
             vectors = np.array(data["vectors"], dtype="float32")
@@ -140,6 +155,8 @@ class VectorStore:
         )
 
     def _save(self, state: StoreState) -> None:
+        import numpy as np
+
         meta = {
             "format": FORMAT_VERSION,
             "identity": state.identity,

@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from otterwiki_api.gitcli import Git
 from otterwiki_api.pagepaths import display_path
 
 from .chunking import chunk_page
 from .embedding import Embedder, identity
-from .store import StoreState, VectorStore, engine
+from .store import StoreState, VectorStore, empty_vectors, engine
 
 log = logging.getLogger(__name__)
 SAVE_EVERY = 10.0  # seconds of embedding between saves within one long step
@@ -208,7 +207,7 @@ class VectorSync:
         vectors = (
             self.embedder.embed([c.pop("embed") for c in chunks])
             if chunks
-            else np.zeros((0, self.embedder.dimension), dtype="float32")
+            else empty_vectors(self.embedder.dimension)
         )
         state.drop_pages(set(batch))
         state.add(chunks, vectors)
