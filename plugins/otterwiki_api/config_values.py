@@ -4,7 +4,7 @@ then the environment, then the default; typed, with the key named in any error."
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -16,25 +16,29 @@ def setting(config: Mapping[str, Any], key: str, default: Any = None) -> Any:
 
 
 def number_setting(
-    config: Mapping[str, Any], key: str, default: float, minimum: float | None = 0
+    config: Mapping[str, Any], key: str, default: float, minimum: float = 0
 ) -> float:
-    value = setting(config, key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key} must be a number, got {value!r}") from None
-    if minimum is not None and number < minimum:
-        raise ValueError(f"{key} must be at least {minimum}, got {number}")
-    return number
+    return _bounded(config, key, default, minimum, float, "a number")
 
 
-def int_setting(config: Mapping[str, Any], key: str, default: int, minimum: int | None = 0) -> int:
+def int_setting(config: Mapping[str, Any], key: str, default: int, minimum: int = 0) -> int:
+    return _bounded(config, key, default, minimum, int, "an integer")
+
+
+def _bounded(
+    config: Mapping[str, Any],
+    key: str,
+    default: Any,
+    minimum: float,
+    convert: Callable[[Any], Any],
+    kind: str,
+) -> Any:
     value = setting(config, key, default)
     try:
-        number = int(value)
+        number = convert(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{key} must be an integer, got {value!r}") from None
-    if minimum is not None and number < minimum:
+        raise ValueError(f"{key} must be {kind}, got {value!r}") from None
+    if number < minimum:
         raise ValueError(f"{key} must be at least {minimum}, got {number}")
     return number
 

@@ -194,6 +194,7 @@ FILENAME_PARAM = {
 }
 LIMIT_PARAM = query_param("limit", LIMIT, "maximum number of entries")
 QUERY_STR: Schema = {"type": "string", "pattern": r"^[^\x00]*$"}  # routes.str_arg refuses NUL
+QUERY_TEXT: Schema = {"type": "string", "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"}  # not blank
 AUTHOR: Schema = {
     "type": ["object", "null"],
     "required": ["name"],
@@ -409,7 +410,7 @@ def openapi_document(
                 params=[
                     query_param(
                         "q",
-                        {"type": "string", "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"},
+                        QUERY_TEXT,
                         "words to find (not only whitespace)",
                         required=True,
                     ),

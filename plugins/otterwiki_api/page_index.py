@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from .frontmatter import page_category, page_tags, page_title, split_frontmatter
 from .gitcli import Commit, Git
@@ -257,9 +256,6 @@ class PageIndex:
         self.ensure_current()
         return self._connect()
 
-    def head(self) -> str | None:
-        return self.ensure_current()
-
     def page(self, filename: str) -> PageRow | None:
         row = (
             self._read()
@@ -300,9 +296,9 @@ class PageIndex:
             clause = f"{clause} {'AND' if where else 'WHERE'} filename > ?"
             args.append(after)
         sql = f"SELECT {PAGE_COLUMNS} FROM pages{clause} ORDER BY filename"
-        if limit is not None:
+        if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
-            args += [limit, offset]
+            args += [-1 if limit is None else limit, offset]  # SQLite: LIMIT -1 is no limit
         return [PageRow.from_row(r) for r in conn.execute(sql, args)], total
 
     def search(
@@ -373,12 +369,6 @@ class PageIndex:
             marks = ",".join("?" * len(chunk))
             found.update(conn.execute(f"SELECT key, path FROM pages WHERE key IN ({marks})", chunk))
         return found
-
-    def status(self) -> dict[str, Any]:
-        conn = self._read()
-        meta = self._meta(conn)
-        count = conn.execute("SELECT count(*) FROM pages").fetchone()[0]
-        return {"head": meta.get("head") or None, "pages": count, "path": self.db_path}
 
 
 def _latest_changes(

@@ -73,13 +73,24 @@ def _limit(value: int | None, default: int | None) -> int | None:
     return value
 
 
+def _revision_arg(revision: object, message: str) -> str:
+    """The revision a write names: at least 7 hex digits, so it cannot match by accident."""
+    if not isinstance(revision, str) or len(revision) < 7:
+        raise Invalid(message)
+    return check_revision(revision)
+
+
+def _mime_type(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
 def _custom_message(message: object) -> str | None:
     """The caller's commit message, checked before anything else so a bad one changes nothing."""
     if message is None or message == "":
         return None
     if not isinstance(message, str):
         raise Invalid("commit_message must be a string")
-    # git refuses NUL, and gitcli.parse_log splits `git log` output on \x1e and \x1f
+    # git refuses NUL, and other control characters are no part of a commit message
     if any(ch < " " and ch not in "\t\n\r" for ch in message):
         raise Invalid("commit_message must not contain control characters (but tab and newline)")
     return message
@@ -209,16 +220,14 @@ class WikiService:
         return head or ""
 
     @staticmethod
-    def _check_revision(row: PageRow, revision: object) -> None:
-        """Optimistic lock: the caller must name the revision it last read."""
+    def _check_revision(row: PageRow, revision: str | None) -> None:
+        """Optimistic lock: the caller must name the revision it last read (checked by
+        `_revision_arg`)."""
         if revision is None or revision == "":
             raise Conflict(
                 "the page already exists; read it and send its revision to overwrite it",
                 current_revision=row.revision,
             )
-        if not isinstance(revision, str) or len(revision) < 7:
-            raise Invalid("revision must be a string of at least 7 hexadecimal digits")
-        check_revision(revision)
         if not row.revision.startswith(revision.lower()):
             raise Conflict(
                 f"the page changed since revision {revision}; read it again and retry",
@@ -254,7 +263,8 @@ class WikiService:
                 "date": _iso(row.updated_at),
                 "message": row.message.strip(),
             }
-            name, shown = row.name, row.path
+            name: str | None = row.name
+            shown = row.path
         else:
             commit_id = self.git.resolve(revision)
             blob = self.git.show_file(commit_id, filename)
@@ -264,10 +274,10 @@ class WikiService:
             last = self.git.log(rev_range=commit_id, paths=[filename], limit=1, with_changes=False)[
                 0
             ].summary()
-            shown = self._display(filename)
-            frontmatter, _ = split_frontmatter(content)
-            name = str((frontmatter or {}).get("title") or shown.rsplit("/", 1)[-1])
+            shown, name = self._display(filename), None
         frontmatter, _ = split_frontmatter(content)
+        if name is None:  # an old revision: its own title, as the index would have had it
+            name = str((frontmatter or {}).get("title") or shown.rsplit("/", 1)[-1])
         key = filename[:-3] if rules.retain_case else filename[:-3].lower()
         _, incoming = self.index.links(key)
         outgoing = sorted(extract_links(content, rules.retain_case, rules.wikilink_style))
@@ -319,8 +329,6 @@ class WikiService:
             limit=limit,
             offset=offset or 0,
         )
-        if limit is None and offset:  # the index applies the offset only together with a limit
-            rows = rows[offset:]
         next_cursor = None
         if limit is not None and len(rows) == limit:
             next_cursor = encode_cursor(rows[-1].filename)
@@ -335,7 +343,7 @@ class WikiService:
         if not isinstance(query, str) or not query.strip():
             raise Invalid("query parameter 'q' is required")
         rows, total = self.index.search(
-            query.strip(), _limit(limit, 50) or 50, any_word_fallback=not all_words
+            query.strip(), _limit(limit, 50), any_word_fallback=not all_words
         )
         results = [
             {"name": r.name, "path": r.path, "snippet": snippet, "score": score}
@@ -395,11 +403,10 @@ class WikiService:
             raise Invalid("content is required and must be a string")
         canonical, filename = self._filename(path)
         if revision is not None and revision != "":
-            if not isinstance(revision, str) or len(revision) < 7:
-                raise Invalid("revision must be a string of at least 7 hexadecimal digits")
-            check_revision(revision)
+            revision = _revision_arg(
+                revision, "revision must be a string of at least 7 hexadecimal digits"
+            )
         with self.lock.hold():
-            self.index.ensure_current()
             row = self.index.page(filename)
             if row is not None:
                 self._check_revision(row, revision)
@@ -438,12 +445,11 @@ class WikiService:
             raise Invalid("new_string is required and must be a string")
         if old_string == new_string:
             raise Invalid("old_string and new_string are identical")
-        if not isinstance(revision, str) or len(revision) < 7:
-            raise Invalid("revision is required: a string of at least 7 hexadecimal digits")
-        check_revision(revision)
+        revision = _revision_arg(
+            revision, "revision is required: a string of at least 7 hexadecimal digits"
+        )
         canonical, filename = self._filename(path)
         with self.lock.hold():
-            self.index.ensure_current()
             row = self.index.page(filename)
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
@@ -474,7 +480,6 @@ class WikiService:
         canonical, filename = self._filename(path)
         folder = attachment_dir(filename)
         with self.lock.hold():
-            self.index.ensure_current()
             row = self.index.page(filename)
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
@@ -505,7 +510,6 @@ class WikiService:
         rules = self.rules()
         old_dir, new_dir = attachment_dir(filename), attachment_dir(new_filename)
         with self.lock.hold():
-            self.index.ensure_current()
             row = self.index.page(filename)
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
@@ -555,7 +559,7 @@ class WikiService:
         return {
             "filename": name,
             "size": stat.st_size,
-            "mime_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+            "mime_type": _mime_type(name),
             "last_modified": _iso(timestamp),
         }
 
@@ -598,7 +602,7 @@ class WikiService:
             "filename": clean,
             "content": base64.b64encode(data).decode("ascii"),
             "size": len(data),
-            "mime_type": mimetypes.guess_type(clean)[0] or "application/octet-stream",
+            "mime_type": _mime_type(clean),
         }
 
     def put_attachment(
@@ -631,7 +635,7 @@ class WikiService:
             "filename": clean,
             "path": row.path,
             "size": len(data),
-            "mime_type": mimetypes.guess_type(clean)[0] or "application/octet-stream",
+            "mime_type": _mime_type(clean),
             "created": created,
         }, created
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from otterwiki_api.openapi import INT, LIMIT, STR, obj, operation, query_param
+from otterwiki_api.openapi import INT, LIMIT, QUERY_TEXT, STR, obj, operation, query_param
 
 NUMBER = {"type": "number"}
-QUERY = {"type": "string", "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"}
 INDEX = obj(["status"], status=STR, pending={"type": ["integer", "null"]})
 STATUS = obj(
     ["status"],
@@ -56,7 +55,7 @@ def openapi_paths() -> dict[str, Any]:
                 ),
                 ["422", "503"],
                 params=[
-                    query_param("q", QUERY, "what to look for, in plain words", required=True),
+                    query_param("q", QUERY_TEXT, "what to look for, in plain words", required=True),
                     query_param("n", {**LIMIT, "maximum": 50}, "pages to return (default 5)"),
                     query_param(
                         "max_chunks_per_page",

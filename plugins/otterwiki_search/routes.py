@@ -43,8 +43,7 @@ def reindex() -> tuple[Response, int]:
     if not isinstance(full, bool):
         raise Invalid("full must be true or false")
     assert rt.settings is not None
-    sync.step(rt.settings.reindex_budget, full=full)
-    return json_response(sync.status()), 202
+    return json_response(sync.step(rt.settings.reindex_budget, full=full)), 202
 
 
 @bp.get("/reindex/status")

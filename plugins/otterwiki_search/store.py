@@ -73,21 +73,27 @@ class StoreState:
     job: dict[str, Any] | None = None  # unfinished (re)indexing work, see sync.py
     chunks: list[dict[str, Any]] = field(default_factory=list)  # page, path, name, section, text
     vectors: np.ndarray = field(default_factory=lambda: empty_vectors(0))
-    _faiss: Any = None
+    _faiss: Any = None  # the FAISS index of `vectors`, built at the first search
+    _pages: frozenset[str] | None = None  # the pages of `chunks`, built at the first ask
 
     def __post_init__(self) -> None:
         if self.vectors.shape[1] != self.identity["dimension"]:
             self.vectors = empty_vectors(int(self.identity["dimension"]))
 
-    def pages(self) -> set[str]:
-        return {c["page"] for c in self.chunks}
+    def pages(self) -> frozenset[str]:
+        if self._pages is None:
+            self._pages = frozenset(c["page"] for c in self.chunks)
+        return self._pages
+
+    def _chunks_changed(self) -> None:
+        self._faiss = self._pages = None
 
     def drop_pages(self, pages: set[str]) -> None:
         keep = [i for i, c in enumerate(self.chunks) if c["page"] not in pages]
         if len(keep) != len(self.chunks):
             self.chunks = [self.chunks[i] for i in keep]
             self.vectors = self.vectors[keep]
-            self._faiss = None
+            self._chunks_changed()
 
     def add(self, chunks: list[dict[str, Any]], vectors: np.ndarray) -> None:
         if len(chunks) != len(vectors):
@@ -97,7 +103,7 @@ class StoreState:
 
             self.chunks = self.chunks + chunks
             self.vectors = np.vstack([self.vectors, vectors.astype("float32")])
-            self._faiss = None
+            self._chunks_changed()
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(row, cosine similarity) of the k nearest chunks, best first."""

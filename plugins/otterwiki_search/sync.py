@@ -60,8 +60,9 @@ class VectorSync:
 
     # -- status ----------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        state = self.store.read()
-        head = self.git.head()
+        return self._status(self.store.read(), self.git.head())
+
+    def _status(self, state: StoreState | None, head: str | None) -> dict[str, Any]:
         answer: dict[str, Any] = {
             "embedder": self.identity(),
             "engine": engine(),
@@ -89,14 +90,13 @@ class VectorSync:
         return answer
 
     # -- work ------------------------------------------------------------------------------------
-    def up_to_date(self) -> bool:
-        """True when there is nothing to do (checked without taking the lock)."""
-        state = self.store.read()
+    def _up_to_date(self, state: StoreState | None, head: str | None) -> bool:
+        """True when there is nothing to do."""
         return (
             state is not None
             and state.job is None
             and state.identity == self.identity()
-            and state.head == self.git.head()
+            and state.head == head
         )
 
     def incremental(self) -> bool:
@@ -107,9 +107,12 @@ class VectorSync:
 
     def step(self, budget: float, full: bool = False, wait: float | None = None) -> dict[str, Any]:
         """Do up to `budget` seconds of work (at least one batch when work is pending).
-        `wait` bounds how long to wait for another process that is working already."""
-        if not full and self.up_to_date():
-            return {"status": "complete", "pending": 0}
+        `wait` bounds how long to wait for another process that is working already. Returns
+        the status after it, as `status()` does."""
+        if not full:  # checked without taking the lock
+            state, head = self.store.read(), self.git.head()
+            if self._up_to_date(state, head):
+                return self._status(state, head)
         started = time.monotonic()
         with self.store.update(wait) as state:
             state = self._plan(state, full)
@@ -126,7 +129,7 @@ class VectorSync:
                 log.info("vector index: %s finished at %s", state.job["reason"], state.head)
                 state.job = None
             self.store.save(state)  # one save per step: the whole store is rewritten each time
-        return self.status()
+        return self._status(state, self.git.head())
 
     def _plan(self, state: StoreState | None, full: bool) -> StoreState:
         """Decide what is left to do and record it as the store's job."""
