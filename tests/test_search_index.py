@@ -180,3 +180,18 @@ def test_numpy_search_ranks_exactly_as_faiss(monkeypatch):
         if len(rows) <= 40:  # deeper lists hold near-ties (1e-8 apart) that float sums may swap
             assert rows == [r for r, _ in faiss_answer]
     assert [r for r, _ in with_numpy[1]][:1] == [10]
+
+
+def test_reindex_reports_an_index_that_is_already_complete(wiki, tmp_path, embedder):
+    """`wikibot reindex` on a built index: step() answers the same full status either way."""
+    import io
+    from types import SimpleNamespace
+
+    from wikibot import reindex
+
+    sync, _ = make(wiki, str(tmp_path / "vectors"), embedder)
+    runtime = SimpleNamespace(sync=sync, unavailable_reason=None)
+    for _ in range(2):  # the first builds, the second finds nothing to do
+        out = io.StringIO()
+        assert reindex.run(runtime, full=False, out=out) == 0
+        assert "index complete: 3 pages" in out.getvalue()
