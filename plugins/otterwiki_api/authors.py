@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+Author = tuple[str, str]  # (name, email) of a commit's author
+
 # What git strips from both ends of an author name; it refuses a name made of nothing else.
 _CRUD = "".join(map(chr, range(33))) + ".,:;<>\"\\'"
 _FORBIDDEN = "<>\n\r\x00"  # would break the "Name <email>" line of the commit

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -60,25 +59,16 @@ def openapi() -> Response:
 @route("/pages", ["GET"])
 def list_pages() -> Response:
     since = str_arg("updated_since")
-    parsed = None
-    if since:
-        try:
-            parsed = datetime.fromisoformat(since.replace(" ", "+"))
-        except ValueError:
-            raise Invalid("updated_since must be an ISO 8601 date or date-time") from None
     listing = runtime().service.list_pages(
         prefix=str_arg("prefix"),
         category=str_arg("category"),
         tag=str_arg("tag"),
-        updated_since=parsed,
+        updated_since=since and since.replace(" ", "+"),  # a "+" in a query string reads " "
         limit=int_arg("limit"),
         cursor=str_arg("cursor") or None,
         offset=int_arg("offset"),
     )
-    answer: dict[str, Any] = {"pages": listing.pages, "total": listing.total}
-    if listing.next_cursor:
-        answer["next_cursor"] = listing.next_cursor
-    return json_response(answer)
+    return json_response(listing.as_dict())
 
 
 @route("/pages/<wikipath:path>", ["GET"])

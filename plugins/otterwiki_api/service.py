@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from .authors import Author
 from .errors import Conflict, Invalid, NotFound
 from .frontmatter import split_frontmatter
 from .gitcli import Git, GitFailed, check_revision
@@ -30,7 +31,6 @@ from .pagepaths import (
 from .repolock import FileLock
 from .wikilinks import extract_links, rewrite_links
 
-Author = tuple[str, str]
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**31 - 1  # SQLite takes 64-bit integers only; larger offsets mean nothing anyway
 
@@ -63,6 +63,13 @@ class PageListing:
     pages: list[dict[str, Any]]
     total: int
     next_cursor: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The answer REST and MCP give: `next_cursor` only when there is a next page."""
+        answer: dict[str, Any] = {"pages": self.pages, "total": self.total}
+        if self.next_cursor:
+            answer["next_cursor"] = self.next_cursor
+        return answer
 
 
 def _limit(value: int | None, default: int | None) -> int | None:
@@ -298,12 +305,13 @@ class WikiService:
         prefix: str | None = None,
         category: str | None = None,
         tag: str | None = None,
-        updated_since: datetime | None = None,
+        updated_since: datetime | str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
         offset: int | None = None,
     ) -> PageListing:
-        """Pages in path order. Without `limit` every matching page is returned."""
+        """Pages in path order. Without `limit` every matching page is returned.
+        `updated_since` may be ISO 8601 text, as callers receive it."""
         limit = _limit(limit, None)
         if offset is not None and (
             isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET
@@ -316,7 +324,12 @@ class WikiService:
         if prefix:
             file_prefix = prefix.lstrip("/") if retain else prefix.lstrip("/").lower()
         since = None
-        if updated_since is not None:
+        if isinstance(updated_since, str) and updated_since:
+            try:
+                updated_since = datetime.fromisoformat(updated_since)
+            except ValueError:
+                raise Invalid("updated_since must be an ISO 8601 date or date-time") from None
+        if isinstance(updated_since, datetime):
             if updated_since.tzinfo is None:
                 updated_since = updated_since.replace(tzinfo=UTC)
             since = int(updated_since.timestamp())

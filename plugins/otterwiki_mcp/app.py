@@ -6,21 +6,23 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
+from otterwiki_api.auth import hash_key
+
 from .approval import Identity
 from .auth import AuthParts, build_auth
 from .backend import WikiBackend
 from .local_oauth import KeyCheck
 from .router import OriginRouter
 from .server import build_http_app
-from .settings import McpSettings, hash_token
+from .settings import McpSettings
 
 
 def plain_keys(keys: Iterable[str | None]) -> KeyCheck:
     """A key check accepting fixed secrets, which name nobody (the page then asks who you are)."""
-    digests = [hash_token(k) for k in keys if k]
+    digests = [hash_key(k) for k in keys if k]
 
     def check(key: str) -> Identity | None:
-        presented = hash_token(key)
+        presented = hash_key(key)
         ok = False
         for expected in digests:
             ok |= hmac.compare_digest(expected, presented)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-Author = tuple[str, str]
+from otterwiki_api.authors import Author
 
 
 class WikiBackend(Protocol):

@@ -61,7 +61,6 @@ class HttpBackend:
             root = root[: -len("/api/v1")]
         self.api_url = root + "/api/v1"
         self.client = httpx2.Client(
-            base_url=self.api_url,
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
             timeout=timeout,
             transport=transport,
@@ -97,6 +96,13 @@ class HttpBackend:
         extra = {k: v for k, v in data.items() if k not in ("error", "code")}
         raise cls(str(data.get("error") or f"HTTP {response.status_code}"), **extra)
 
+    def _write(
+        self, method: str, path: str, message: str | None, author: Author, **fields: Any
+    ) -> dict[str, Any]:
+        """A change, committed as `author` (the API's admin key names the signed-in user)."""
+        body = {**fields, "commit_message": message, "author": _author(author)}
+        return self._call(method, path, body=_drop_none(body))
+
     # -- pages ---------------------------------------------------------------------------------
     def get_page(self, path: str, revision: str | None = None) -> dict[str, Any]:
         return self._call("GET", f"/pages/{_page(path)}", params={"revision": revision})
@@ -104,9 +110,8 @@ class HttpBackend:
     def put_page(
         self, path: str, content: str, revision: str | None, message: str | None, author: Author
     ) -> dict[str, Any]:
-        body = {"content": content, "revision": revision, "commit_message": message}
-        body["author"] = _author(author)
-        return self._call("PUT", f"/pages/{_page(path)}", body=_drop_none(body))
+        page = f"/pages/{_page(path)}"
+        return self._write("PUT", page, message, author, content=content, revision=revision)
 
     def edit_page(
         self,
@@ -117,24 +122,25 @@ class HttpBackend:
         message: str | None,
         author: Author,
     ) -> dict[str, Any]:
-        body = {
-            "old_string": old_string,
-            "new_string": new_string,
-            "revision": revision,
-            "commit_message": message,
-            "author": _author(author),
-        }
-        return self._call("PATCH", f"/pages/{_page(path)}", body=_drop_none(body))
+        return self._write(
+            "PATCH",
+            f"/pages/{_page(path)}",
+            message,
+            author,
+            old_string=old_string,
+            new_string=new_string,
+            revision=revision,
+        )
 
     def delete_page(self, path: str, message: str | None, author: Author) -> dict[str, Any]:
-        body = _drop_none({"commit_message": message, "author": _author(author)})
-        return self._call("DELETE", f"/pages/{_page(path)}", body=body)
+        return self._write("DELETE", f"/pages/{_page(path)}", message, author)
 
     def rename_page(
         self, path: str, new_path: str, message: str | None, author: Author
     ) -> dict[str, Any]:
-        body = {"new_path": new_path, "commit_message": message, "author": _author(author)}
-        return self._call("POST", f"/pages/{_page(path)}/rename", body=_drop_none(body))
+        return self._write(
+            "POST", f"/pages/{_page(path)}/rename", message, author, new_path=new_path
+        )
 
     def list_pages(
         self,
@@ -190,18 +196,17 @@ class HttpBackend:
     def put_attachment(
         self, path: str, filename: str, content_b64: str, message: str | None, author: Author
     ) -> dict[str, Any]:
-        body = {
-            "filename": filename,
-            "content": content_b64,
-            "commit_message": message,
-            "author": _author(author),
-        }
-        return self._call("POST", f"/pages/{_page(path)}/attachments", body=_drop_none(body))
+        return self._write(
+            "POST",
+            f"/pages/{_page(path)}/attachments",
+            message,
+            author,
+            filename=filename,
+            content=content_b64,
+        )
 
     def delete_attachment(
         self, path: str, filename: str, message: str | None, author: Author
     ) -> dict[str, Any]:
-        body = _drop_none({"commit_message": message, "author": _author(author)})
-        return self._call(
-            "DELETE", f"/pages/{_page(path)}/attachments/{quote(filename, safe='')}", body=body
-        )
+        attachment = f"/pages/{_page(path)}/attachments/{quote(filename, safe='')}"
+        return self._write("DELETE", attachment, message, author)

@@ -7,11 +7,10 @@ hooks, auto-push) and the search plugin expect one; tools run in worker threads 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Flask
-from otterwiki_api.errors import Invalid, Unavailable
+from otterwiki_api.errors import Unavailable
 from otterwiki_api.service import WikiService
 
 from .backend import Author
@@ -69,26 +68,17 @@ class InProcessBackend:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> dict[str, Any]:
-        since = None
-        if updated_since:
-            try:
-                since = datetime.fromisoformat(updated_since)
-            except ValueError:
-                raise Invalid("updated_since must be an ISO 8601 date or date-time") from None
         listing = self._run(
             lambda s: s.list_pages(
                 prefix=prefix,
                 category=category,
                 tag=tag,
-                updated_since=since,
+                updated_since=updated_since,
                 limit=limit,
                 cursor=cursor,
             )
         )
-        answer: dict[str, Any] = {"pages": listing.pages, "total": listing.total}
-        if listing.next_cursor:
-            answer["next_cursor"] = listing.next_cursor
-        return answer
+        return listing.as_dict()
 
     def search(self, query: str, limit: int) -> dict[str, Any]:
         return self._run(lambda s: s.search(query, limit))

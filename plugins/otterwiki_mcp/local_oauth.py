@@ -27,13 +27,14 @@ from mcp.server.auth.provider import (
 )
 from mcp.server.auth.settings import ClientRegistrationOptions, RevocationOptions
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
+from otterwiki_api.auth import hash_key
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from . import approval
 from .approval import Identity
-from .oauth_store import OAuthStore, digest
+from .oauth_store import OAuthStore
 
 APPROVAL_PATH = "/oauth/approve"
 PENDING_TTL = 600
@@ -101,9 +102,12 @@ class LocalOAuthProvider(OAuthProvider):
             }
         return f"{str(self.base_url).rstrip('/')}{APPROVAL_PATH}?request={request_id}"
 
-    def _pending(self, request_id: str) -> dict[str, Any] | None:
-        found = self.store.get("pending", request_id)
+    def _live(self, section: str, key: str, client_id: str | None = None) -> dict[str, Any] | None:
+        """The unexpired entry under `key` (of `client_id`'s when given), else None."""
+        found = self.store.get(section, key)
         if not found or found["expires_at"] < time.time():
+            return None
+        if client_id is not None and found["client_id"] != client_id:
             return None
         return found
 
@@ -118,7 +122,7 @@ class LocalOAuthProvider(OAuthProvider):
                     pending["redirect_uri"], error="access_denied", state=pending["state"]
                 )
             code = secrets.token_urlsafe(32)
-            state["codes"][digest(code)] = {
+            state["codes"][hash_key(code)] = {
                 **pending,
                 "identity": {"name": identity.name, "email": identity.email},
                 "expires_at": time.time() + CODE_TTL,
@@ -133,7 +137,7 @@ class LocalOAuthProvider(OAuthProvider):
             data = await request.form()
             form = {k: str(v) for k, v in data.items()}
             request_id = form.get("request", "")
-        pending = self._pending(request_id)
+        pending = self._live("pending", request_id)
         if pending is None:
             return approval.message(
                 "This approval request is unknown or has expired. Start connecting again from "
@@ -175,10 +179,8 @@ class LocalOAuthProvider(OAuthProvider):
     async def load_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: str
     ) -> AuthorizationCode | None:
-        found = self.store.get("codes", digest(authorization_code))
-        if not found or found["client_id"] != client.client_id:
-            return None
-        if found["expires_at"] < time.time():
+        found = self._live("codes", hash_key(authorization_code), client.client_id)
+        if found is None:
             return None
         return AuthorizationCode(
             code=authorization_code,
@@ -208,14 +210,14 @@ class LocalOAuthProvider(OAuthProvider):
             "identity": identity,
             "resource": resource,
         }
-        state["access"][digest(access)] = {
+        state["access"][hash_key(access)] = {
             **grant,
-            "refresh": digest(refresh),
+            "refresh": hash_key(refresh),
             "expires_at": int(now + self.access_token_ttl),
         }
-        state["refresh"][digest(refresh)] = {
+        state["refresh"][hash_key(refresh)] = {
             **grant,
-            "access": digest(access),
+            "access": hash_key(access),
             "expires_at": int(now + self.refresh_token_ttl),
         }
         return OAuthToken(
@@ -230,7 +232,7 @@ class LocalOAuthProvider(OAuthProvider):
         self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
     ) -> OAuthToken:
         with self.store.change() as state:
-            found = state["codes"].pop(digest(authorization_code.code), None)
+            found = state["codes"].pop(hash_key(authorization_code.code), None)
             if not found or found["client_id"] != client.client_id:
                 raise TokenError("invalid_grant", "authorization code not found or already used")
             return self._issue(
@@ -244,10 +246,8 @@ class LocalOAuthProvider(OAuthProvider):
     async def load_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: str
     ) -> RefreshToken | None:
-        found = self.store.get("refresh", digest(refresh_token))
-        if not found or found["client_id"] != client.client_id:
-            return None
-        if found["expires_at"] < time.time():
+        found = self._live("refresh", hash_key(refresh_token), client.client_id)
+        if found is None:
             return None
         return RefreshToken(
             token=refresh_token,
@@ -265,7 +265,7 @@ class LocalOAuthProvider(OAuthProvider):
         scopes: list[str],
     ) -> OAuthToken:
         with self.store.change() as state:
-            found = state["refresh"].pop(digest(refresh_token.token), None)
+            found = state["refresh"].pop(hash_key(refresh_token.token), None)
             if not found or found["client_id"] != client.client_id:
                 raise TokenError("invalid_grant", "refresh token not found or already used")
             if not set(scopes) <= set(found["scopes"]):
@@ -280,8 +280,8 @@ class LocalOAuthProvider(OAuthProvider):
             )
 
     async def load_access_token(self, token: str) -> AccessToken | None:  # type: ignore[override]
-        found = self.store.get("access", digest(token))
-        if not found or found["expires_at"] < time.time():
+        found = self._live("access", hash_key(token))
+        if found is None:
             return None
         identity = found["identity"]
         return AccessToken(
@@ -294,12 +294,9 @@ class LocalOAuthProvider(OAuthProvider):
             claims={"sub": identity["email"], "email": identity["email"], "name": identity["name"]},
         )
 
-    async def verify_token(self, token: str) -> AccessToken | None:  # type: ignore[override]
-        return await self.load_access_token(token)
-
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
         with self.store.change() as state:
-            key = digest(token.token)
+            key = hash_key(token.token)
             for section, partner in (("access", "refresh"), ("refresh", "access")):
                 entry = state[section].pop(key, None)
                 if entry:  # each entry names its partner's digest under the partner's section

@@ -10,23 +10,18 @@ the file first and writes a temporary file that is renamed over the old one.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from otterwiki_api.repolock import FileLock
 
 SECTIONS = ("clients", "pending", "codes", "access", "refresh")
 State = dict[str, dict[str, Any]]
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def _empty() -> State:
@@ -88,16 +83,11 @@ class OAuthStore:
     @contextmanager
     def change(self) -> Iterator[State]:
         """The current state to modify in place; saved (expired entries dropped) on exit."""
-        with self._thread_lock:
-            if self._file_lock is not None:
-                self._file_lock.acquire()
-            try:
-                self._reload()
-                working = copy.deepcopy(self._state)
-                yield working
-                self._state = working
-                self._purge()
-                self._save()
-            finally:
-                if self._file_lock is not None:
-                    self._file_lock.release()
+        across_processes = self._file_lock.hold() if self._file_lock else nullcontext()
+        with self._thread_lock, across_processes:
+            self._reload()
+            working = copy.deepcopy(self._state)
+            yield working
+            self._state = working
+            self._purge()
+            self._save()

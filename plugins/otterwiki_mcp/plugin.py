@@ -14,9 +14,6 @@ log = logging.getLogger(__name__)
 
 
 class McpPlugin:
-    def __init__(self) -> None:
-        self.router: Any = None
-
     @hookimpl(trylast=True)
     def setup(self, app: Flask, db: Any, storage: Any) -> None:
         settings = McpSettings.from_config(app.config)  # a bad setting stops the wiki, loudly
@@ -27,8 +24,7 @@ class McpPlugin:
         except ImportError as e:
             log.warning("wikibot MCP is off: %s is missing: pip install 'wikibot[mcp]'", e.name)
             return
-        self.router = install(app, settings)
-        app.extensions["wikibot_mcp"] = self.router
+        app.extensions["wikibot_mcp"] = install(app, settings)
 
     @hookimpl
     def info(self) -> tuple[str, str, str]:

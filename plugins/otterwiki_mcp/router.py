@@ -93,12 +93,17 @@ class OriginRouter:
         self.base_url = base_url
         self.max_origins = max_origins
         self._running: dict[str, _Running] = {}
+        self._built: dict[str, Starlette] = {}  # built to read its paths, not started yet
         self._lock: asyncio.Lock | None = None
 
     def declared_paths(self) -> list[DeclaredPath]:
         """Every path and method the app serves under this configuration (the same for every
-        origin), read from a server's real routes."""
-        return declared_paths(self.build(self.base_url or PLACEHOLDER_ORIGIN))
+        origin), read from a server's real routes. With a fixed base URL that server is the one
+        later started."""
+        app = self.build(self.base_url or PLACEHOLDER_ORIGIN)
+        if self.base_url:
+            self._built[self.base_url] = app
+        return declared_paths(app)
 
     async def _running_for(self, origin: str) -> _Running | None:
         running = self._running.get(origin)
@@ -111,7 +116,7 @@ class OriginRouter:
             if running is None:
                 if len(self._running) >= self.max_origins and not await self._evict_one():
                     return None
-                running = await _start(self.build(origin))
+                running = await _start(self._built.pop(origin, None) or self.build(origin))
                 self._running[origin] = running
         return running
 
@@ -122,10 +127,6 @@ class OriginRouter:
         _, origin = min(idle)
         await self._running.pop(origin).close()
         return True
-
-    async def app_for(self, origin: str) -> Starlette | None:
-        running = await self._running_for(origin)
-        return running.app if running else None
 
     async def aclose(self) -> None:
         running, self._running = list(self._running.values()), {}
@@ -163,7 +164,7 @@ class OriginRouter:
             if message["type"] == "lifespan.startup":
                 try:
                     if self.base_url:
-                        await self.app_for(self.base_url)
+                        await self._running_for(self.base_url)
                 except Exception as e:  # noqa: BLE001 - reported to the server, which stops
                     await send({"type": "lifespan.startup.failed", "message": str(e)})
                     return

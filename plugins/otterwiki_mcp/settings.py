@@ -6,23 +6,19 @@ environment. Each setting has a default; `from_config` raises ValueError naming 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from otterwiki_api.auth import hash_key
+from otterwiki_api.authors import Author
 from otterwiki_api.config_values import flag_setting, number_setting, setting
 
-Author = tuple[str, str]
 AUTH_MODES = ("local", "authkit", "tokens")
 DEFAULT_TOKEN_AUTHOR: Author = ("MCP token", "mcp-token@wikibot.local")
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>\s]+)>\s*$")
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def parse_author(text: str, key: str) -> Author:
@@ -53,7 +49,7 @@ def _static_tokens(config: Mapping[str, Any]) -> list[StaticToken]:
             if author_text
             else DEFAULT_TOKEN_AUTHOR
         )
-        tokens.append(StaticToken("WIKIBOT_MCP_TOKEN", hash_token(str(single)), author))
+        tokens.append(StaticToken("WIKIBOT_MCP_TOKEN", hash_key(str(single)), author))
     raw = setting(config, "WIKIBOT_MCP_TOKENS")
     if raw:
         try:
@@ -66,7 +62,7 @@ def _static_tokens(config: Mapping[str, Any]) -> list[StaticToken]:
             where = f"WIKIBOT_MCP_TOKENS #{i + 1}"
             if not isinstance(entry, dict) or not (entry.get("token") or entry.get("sha256")):
                 raise ValueError(f"{where} needs 'token' or 'sha256'")
-            digest = str(entry.get("sha256") or hash_token(str(entry["token"]))).lower()
+            digest = str(entry.get("sha256") or hash_key(str(entry["token"]))).lower()
             email = str(entry.get("email") or DEFAULT_TOKEN_AUTHOR[1])
             name = str(entry.get("name") or email)
             tokens.append(StaticToken(str(entry.get("label") or where), digest, (name, email)))

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hmac
 
 from fastmcp.server.auth import AccessToken, TokenVerifier
+from otterwiki_api.auth import hash_key
 
-from .settings import StaticToken, hash_token
+from .settings import StaticToken
 
 
 class HashedTokenVerifier(TokenVerifier):
@@ -21,7 +22,7 @@ class HashedTokenVerifier(TokenVerifier):
         self.tokens = tokens
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        digest = hash_token(token)
+        digest = hash_key(token)
         found = None
         for entry in self.tokens:  # no early exit: timing does not tell which token matched
             if hmac.compare_digest(entry.digest, digest):
