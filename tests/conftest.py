@@ -169,6 +169,12 @@ def git(repo: str, *args: str, env: dict[str, str] | None = None) -> str:
     ).stdout
 
 
+def last_author(repo: str, filename: str) -> tuple[str, str]:
+    """(name, email) of the last commit that touched `filename`."""
+    name, email = git(repo, "log", "-1", "--format=%an|%ae", "--", filename).strip().split("|")
+    return name, email
+
+
 def external_commit(repo: str, filename: str, content: str, message: str = "external") -> str:
     """Commit a file with plain git from another process, as a `git pull` or another Lambda
     instance would."""

@@ -27,6 +27,18 @@ from conftest import ROOT, wait_until_healthy
 
 T = TypeVar("T")
 REDIRECT_URI = "https://claude.ai/api/mcp/auth_callback"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "pytest", "version": "1"},
+    },
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
 INHERITED = ("REPOSITORY", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SITE_NAME")
 """Otterwiki settings lambda_init takes from the environment: the shell's must not reach a serve."""
 
@@ -266,6 +278,14 @@ class McpTarget:
 OLIVE = ("Olive Oauth", "olive@example.org")
 SAM = ("Sam Static", "sam@example.org")
 STATIC_TOKEN = "static-test-token"
+
+
+BACKENDS = {"inprocess": "inwiki_mcp", "http": "standalone_mcp"}
+"""Test id -> the fixture serving MCP over that backend (the wiki's /mcp; the separate app)."""
+
+
+def backend_target(request: pytest.FixtureRequest, backend: str) -> McpTarget:
+    return request.getfixturevalue(BACKENDS[backend])
 
 
 @pytest.fixture(scope="session")

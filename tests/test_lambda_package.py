@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp_helpers import INITIALIZE
 
 from wikibot import lambda_build
 
@@ -180,21 +181,11 @@ def test_mcp_handler_many_warm_invocations(packages: dict[str, Path]) -> None:
         "content-type": "application/json",
         "accept": "application/json, text/event-stream",
     }
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "test", "version": "1"},
-        },
-    }
     tools = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
     rounds = 12
     calls = []
     for _ in range(rounds):
-        calls.append(["POST", "/mcp", headers, json.dumps(initialize)])
+        calls.append(["POST", "/mcp", headers, json.dumps(INITIALIZE)])
         calls.append(["POST", "/mcp", headers, json.dumps(tools)])
     calls.append(["POST", "/mcp", {**headers, "authorization": "Bearer wrong"}, json.dumps(tools)])
     env = {

@@ -12,31 +12,21 @@ from typing import Any
 import pytest
 import requests
 from mcp_helpers import (  # noqa: F401  (fixtures, used by name)
+    BACKENDS,
+    INITIALIZE,
+    MCP_HEADERS,
     STATIC_TOKEN,
     McpTarget,
     Uvicorn,
+    backend_target,
     inwiki_mcp,
     standalone_mcp,
 )
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "pytest", "version": "1"},
-    },
-}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
-
-@pytest.fixture(params=["inprocess", "http"])
+@pytest.fixture(params=list(BACKENDS))
 def target(request: pytest.FixtureRequest) -> McpTarget:
-    return request.getfixturevalue(
-        {"inprocess": "inwiki_mcp", "http": "standalone_mcp"}[request.param]
-    )
+    return backend_target(request, request.param)
 
 
 def test_get_is_405(target: McpTarget) -> None:

@@ -14,8 +14,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from conftest import KEYS, git
+from conftest import KEYS, last_author
 from mcp_helpers import (
+    INITIALIZE,
+    MCP_HEADERS,
     REDIRECT_URI,
     JwksServer,
     Uvicorn,
@@ -104,33 +106,14 @@ def serve(tmp_path: Any, request: pytest.FixtureRequest) -> Iterator[WikiServe]:
     server.stop()
 
 
-def _author(repo: str, filename: str) -> tuple[str, str]:
-    name, email = git(repo, "log", "-1", "--format=%an|%ae", "--", filename).strip().split("|")
-    return name, email
-
-
 def _refresh(base: str, client_id: str, refresh_token: str) -> requests.Response:
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
     return requests.post(base + "/token", data=form, timeout=10)
 
 
 def _initialize(url: str, token: str) -> int:
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "pytest", "version": "1"},
-        },
-    }
-    headers = {
-        "Authorization": f"Bearer {token}",
-        "Accept": "application/json, text/event-stream",
-        "Content-Type": "application/json",
-    }
-    return requests.post(url + "/mcp", json=body, headers=headers, timeout=10).status_code
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
+    return requests.post(url + "/mcp", json=INITIALIZE, headers=headers, timeout=10).status_code
 
 
 def test_claude_ai_flow_against_wikibot_serve(serve: WikiServe) -> None:
@@ -145,7 +128,7 @@ def test_claude_ai_flow_against_wikibot_serve(serve: WikiServe) -> None:
     provider = claude_like_client(serve.url + "/mcp", storage, approver)
     result = run(_oauth_write(serve.url + "/mcp", provider, "Claude/Note"))
     assert result.structured_content["created"] is True
-    assert _author(repo, "claude/note.md") == CLAIRE
+    assert last_author(repo, "claude/note.md") == CLAIRE
 
     query = parse_qs(urlsplit(provider.seen["authorization_url"]).query)
     assert query["code_challenge_method"] == ["S256"] and query["code_challenge"]
@@ -173,13 +156,13 @@ def test_claude_ai_flow_against_wikibot_serve(serve: WikiServe) -> None:
         serve.url + "/mcp", second["access_token"], "write_note", path="Claude/After", content="y"
     )
     assert again["created"] is True
-    assert _author(repo, "claude/after.md") == CLAIRE
+    assert last_author(repo, "claude/after.md") == CLAIRE
     assert _refresh(serve.url, storage.client.client_id, second["refresh_token"]).ok
 
     # the static token from WIKIBOT_MCP_TOKEN works alongside OAuth, as its configured author
     static = tool(serve.url + "/mcp", SERVE_TOKEN, "write_note", path="Code/Note", content="x")
     assert static["created"] is True
-    assert _author(repo, "code/note.md") == CODY
+    assert last_author(repo, "code/note.md") == CODY
 
 
 def _start_authorization(base: str) -> str:

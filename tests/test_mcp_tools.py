@@ -7,9 +7,11 @@ import base64
 from typing import Any
 
 import pytest
-from conftest import git
+from conftest import last_author
 from mcp_helpers import (  # noqa: F401  (fixtures, used by name)
+    BACKENDS,
     McpTarget,
+    backend_target,
     inwiki_mcp,
     run,
     standalone_mcp,
@@ -37,12 +39,10 @@ TOOLS = {
 }
 
 
-@pytest.fixture(params=["inprocess", "http"])
+@pytest.fixture(params=list(BACKENDS))
 def mcp(request: pytest.FixtureRequest) -> McpTarget:
     """Each test using this runs against both backends."""
-    return request.getfixturevalue(
-        {"inprocess": "inwiki_mcp", "http": "standalone_mcp"}[request.param]
-    )
+    return backend_target(request, request.param)
 
 
 def call(target: McpTarget, name: str, **args: Any) -> Any:
@@ -265,21 +265,13 @@ def test_semantic_search_answers(mcp: McpTarget, unique: str) -> None:
     assert hit["chunks"] and "purr" in hit["chunks"][0]["text"]
 
 
-def _author_of(repo: str, filename: str) -> tuple[str, str]:
-    line = git(repo, "log", "-1", "--format=%an|%ae", "--", filename).strip()
-    name, email = line.split("|")
-    return name, email
-
-
-@pytest.mark.parametrize("backend", ["inprocess", "http"])
+@pytest.mark.parametrize("backend", list(BACKENDS))
 def test_commits_are_authored_by_the_caller(
     backend: str, request: pytest.FixtureRequest, repo: str, unique: str
 ) -> None:
-    target: McpTarget = request.getfixturevalue(
-        {"inprocess": "inwiki_mcp", "http": "standalone_mcp"}[backend]
-    )
+    target = backend_target(request, backend)
     call(target, "write_note", path=f"{unique}/Mine", content="# Mine\n")
-    assert _author_of(repo, f"{unique.lower()}/mine.md") == target.author
+    assert last_author(repo, f"{unique.lower()}/mine.md") == target.author
 
 
 async def _parallel_writes(target: McpTarget, paths: list[str]) -> list[Any]:
