@@ -95,12 +95,10 @@ def write_settings() -> str:
     settings = {key: value for key, value in settings.items() if value}
     if not settings.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: the wiki function needs it (Flask sessions)")
-    # one file per process: two local gateways starting at once must not read each other's
-    path = os.path.join(tempfile.gettempdir(), f"wikibot-otterwiki-{os.getpid()}.cfg")
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".wikibot-settings-")
+    # a new file per process: two local gateways starting at once must not read each other's
+    fd, path = tempfile.mkstemp(prefix="wikibot-otterwiki-", suffix=".cfg")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.writelines(f"{key} = {value!r}\n" for key, value in settings.items())
-    os.replace(tmp, path)
     return path
 
 

@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from bench_api import machine_info, percentile  # noqa: E402
+from bench_api import Result, machine_info  # noqa: E402
 
 MB = 1024 * 1024  # as Lambda counts its limits (and `wikibot build-lambda` prints sizes)
 
@@ -51,6 +51,12 @@ import lambda_init
 answer = getattr(lambda_init, sys.argv[2])(json.loads(sys.argv[3]), None)
 print(json.dumps({"status": answer["statusCode"], "ms": (time.time() - t0) * 1000}))
 """
+MCP_HEADERS = [
+    ("host", "wiki"),
+    ("content-type", "application/json"),
+    ("accept", "application/json, text/event-stream"),
+    ("authorization", f"Bearer {MCP_TOKEN}"),
+]
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -93,12 +99,9 @@ def first_events() -> dict[str, dict[str, Any]]:
     from wikibot.gateway import build_event
     from wikibot.routeplan import Route
 
-    mcp_headers = [("host", "wiki"), ("content-type", "application/json")]
-    mcp_headers += [("accept", "application/json, text/event-stream")]
-    mcp_headers += [("authorization", f"Bearer {MCP_TOKEN}")]
     initialize = json.dumps(INITIALIZE).encode()
     home = build_event(Route("$default", "wiki", "b"), "GET", "/Home", [("host", "w")], b"")
-    mcp = build_event(Route("ANY /mcp", "mcp", "b"), "POST", "/mcp", mcp_headers, initialize)
+    mcp = build_event(Route("ANY /mcp", "mcp", "b"), "POST", "/mcp", MCP_HEADERS, initialize)
     return {"handler": home, "mcp_handler": mcp}
 
 
@@ -209,7 +212,9 @@ def main() -> int:
         build_event(wiki_route, "PUT", "/api/v1/pages/Bench", auth, b'{"content": "# Bench"}'),
         None,
     )
-    server = make_server("127.0.0.1", 0, lambda_init.create_wiki_app(), threaded=True)
+    from otterwiki.server import app  # built by the handler's first event above
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     os.environ["WIKIBOT_API_URL"] = f"http://127.0.0.1:{server.server_port}"
 
@@ -224,15 +229,9 @@ def main() -> int:
         "method": "tools/call",
         "params": {"name": "read_note", "arguments": {"path": "Bench"}},
     }
-    mcp_headers = [
-        ("host", "wiki"),
-        ("content-type", "application/json"),
-        ("accept", "application/json, text/event-stream"),
-        ("authorization", f"Bearer {MCP_TOKEN}"),
-    ]
 
     def read_note() -> None:
-        event = build_event(mcp_route, "POST", "/mcp", mcp_headers, json.dumps(call).encode())
+        event = build_event(mcp_route, "POST", "/mcp", MCP_HEADERS, json.dumps(call).encode())
         answer = lambda_init.mcp_handler(event, None)
         assert answer["statusCode"] == 200 and "# Bench" in answer["body"], answer
 
@@ -264,13 +263,11 @@ def main() -> int:
     first_mcp = ("first MCP call (in a warm process)", [mcp_cold], None)
     starts = [(f"cold start, {k}", v, 1000.0 if k[:4] == "wiki" else None) for k, v in cold.items()]
     rows = [*starts, first_mcp, *warm]
-    for label, samples, target in rows:
-        p50 = percentile(samples, 50)
-        verdict = "" if target is None else ("PASS" if p50 <= target else "MISS")
-        goal = "" if target is None else f"<= {target:g}"
+    for result in (Result(*row) for row in rows):
+        goal = "" if result.target_ms is None else f"<= {result.target_ms:g}"
         print(
-            f"{label:<36}{len(samples):>4}{p50:>10.2f}{percentile(samples, 95):>10.2f}"
-            f"  {goal:<8} {verdict}"
+            f"{result.name:<36}{len(result.samples):>4}{result.p50:>10.2f}{result.p95:>10.2f}"
+            f"  {goal:<8} {result.verdict}"
         )
     if not deployed:
         print(

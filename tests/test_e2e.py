@@ -16,7 +16,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import pytest
 import requests
 from conftest import ROOT, csrf_token
-from mcp_helpers import WikiServe, free_port, oauth_login
+from mcp_helpers import WikiServe, free_port, oauth_login, wait_for
 from mcp_helpers import tool as _tool
 
 pytestmark = pytest.mark.e2e
@@ -87,10 +86,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def page(stack: Stack) -> Iterator[str]:
+def page(stack: Stack, unique: str) -> Iterator[str]:
     """A fresh page path with a space (which the gateway carries through the decoded rawPath),
     written as Otterwiki shows it, deleted afterwards."""
-    path = f"Gateway/T{''.join(chr(97 + int(c, 16)) for c in uuid.uuid4().hex[:10])} Trip"
+    path = f"Gateway/{unique} Trip"
     yield path
     if stack.api_key:
         stack.api("DELETE", "/pages/" + quote(path), json={})
@@ -324,12 +323,7 @@ class WebDriver:
         self.cmd("POST", f"/element/{element}/value", {"text": text})
 
     def wait(self, script: str, timeout: float = 15) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = self.js(script)
-            if value or time.monotonic() > deadline:
-                return value
-            time.sleep(0.1)
+        return wait_for(lambda: self.js(script), timeout, every=0.1)
 
     def close(self) -> None:
         try:

@@ -393,7 +393,7 @@ def lambda_environment(data: Any, api_key: str, api_url: str) -> dict[str, str]:
     """What the two functions' environments hold in the deploy (docs/deploy.md), for a local
     data folder (`localwiki.DataDir`): the wiki's repository, database and secret, the admin
     key both use, and the MCP app's way back to the REST API through the gateway itself."""
-    with open(data.settings + ".secret", encoding="utf-8") as f:
+    with open(data.secret_file, encoding="utf-8") as f:
         secret = f.read().strip()
     return {
         "REPOSITORY": data.repository,

@@ -29,6 +29,7 @@ The git binary is not built here: it comes from a Lambda layer whose ARN is the 
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import re
@@ -240,6 +241,7 @@ def write_zip(folder: str, path: str) -> tuple[int, int]:
     return count, size
 
 
+@functools.cache  # each probe starts interpreters (~0.25 s)
 def find_python(version: str) -> str | None:
     """An interpreter of the runtime's version here (WIKIBOT_LAMBDA_PYTHON, else pythonX.Y on
     PATH or in pyenv's versions), to compile byte code with, or None."""

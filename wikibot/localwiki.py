@@ -30,6 +30,11 @@ class DataDir:
         return os.path.join(self.root, "otterwiki.db")
 
     @property
+    def secret_file(self) -> str:
+        """Flask's secret key, kept across restarts (sessions survive them)."""
+        return self.settings + ".secret"
+
+    @property
     def api_key_file(self) -> str:
         return os.path.join(self.root, "api-key")
 
@@ -45,8 +50,8 @@ def prepare(root: str, extra_settings: dict[str, Any] | None = None) -> DataDir:
     os.makedirs(data.repository, exist_ok=True)
     if not os.path.isdir(os.path.join(data.repository, ".git")):
         subprocess.run(["git", "init", "-q", data.repository], check=True)
-    secret = _read(data.settings + ".secret") or secrets.token_hex(32)
-    _write_private(data.settings + ".secret", secret)
+    secret = _read(data.secret_file) or secrets.token_hex(32)
+    _write_private(data.secret_file, secret)
     settings = {
         "REPOSITORY": data.repository,
         "SECRET_KEY": secret,

@@ -12,10 +12,10 @@ import pulumi_aws as aws
 
 from .artifacts import CodeLocation
 from .execution_role import execution_role
+from .function import lambda_function
 from .settings import StackSettings
 
 HANDLER = "lambda_init.mcp_handler"
-TIMEOUT = 30
 
 
 def mcp_environment(
@@ -58,19 +58,7 @@ class McpFunction(pulumi.ComponentResource):
     ) -> None:
         super().__init__("wikibot:infra:McpFunction", name, None, opts)
         role = execution_role(name, self, settings.log_retention_days)
-        self.function = aws.lambda_.Function(
-            name,
-            role=role.role.arn,
-            handler=HANDLER,
-            runtime=settings.runtime,
-            architectures=[settings.architecture],
-            s3_bucket=code.bucket,
-            s3_key=code.key,
-            source_code_hash=code.hash,
-            memory_size=settings.mcp_memory,
-            timeout=TIMEOUT,
-            environment={"variables": dict(environment)},
-            logging_config={"log_format": "Text", "log_group": role.log_group.name},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=role.grants),
+        self.function = lambda_function(
+            name, self, settings, role, code, HANDLER, settings.mcp_memory, environment
         )
         self.register_outputs({"name": self.function.name, "arn": self.function.arn})

@@ -40,7 +40,7 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
 
     plan = routeplan.configured_plan(plan_environment(env, routeplan.PLACEHOLDER_URL))
     functions = {routeplan.WIKI: wiki.function, routeplan.MCP: mcp.function}
-    routes = GatewayRoutes(f"{name}-routes", gateway.api, plan, functions)
+    GatewayRoutes(f"{name}-routes", gateway.api, plan, functions)
 
     outputs: dict[str, Any] = {
         "url": gateway.url,
@@ -51,7 +51,7 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
         "file_system_id": storage.file_system.id,
         "code_bucket": code.bucket.id,
         "bedrock_model_arn": model_arn,
-        "routes": {route.key: route.target for route in plan if route.key in routes.routes},
+        "routes": {route.key: route.target for route in plan},
     }
     if gateway.domain_target is not None and not settings.hosted_zone_id:
         outputs["domain_cname_target"] = gateway.domain_target

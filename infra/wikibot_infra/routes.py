@@ -13,7 +13,9 @@ import pulumi_aws as aws
 
 from wikibot.routeplan import Route
 
-INTEGRATION_TIMEOUT_MS = 30_000  # the HTTP API maximum
+from .function import TIMEOUT
+
+INTEGRATION_TIMEOUT_MS = TIMEOUT * 1000
 
 
 def resource_suffix(route_key: str) -> str:

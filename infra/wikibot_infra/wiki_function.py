@@ -7,24 +7,24 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from lambda_init import DEFAULTS, MOUNT
+
 from . import policies
 from .artifacts import CodeLocation
 from .execution_role import execution_role
+from .function import lambda_function
 from .network import Network
 from .settings import StackSettings
 from .storage import Storage
 
 HANDLER = "lambda_init.handler"
-MOUNT = "/mnt/wiki"
-TIMEOUT = 30  # the HTTP API's integration timeout
 VPC_ACCESS = aws.iam.ManagedPolicy.AWS_LAMBDA_VPC_ACCESS_EXECUTION_ROLE.value
 
 
 def wiki_environment(settings: StackSettings) -> dict[str, pulumi.Input[str]]:
     """Otterwiki reads its own settings (REPOSITORY, SECRET_KEY...) from the environment too."""
     return {
-        "REPOSITORY": f"{MOUNT}/repository",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{MOUNT}/otterwiki.db",
+        **DEFAULTS,  # the repository and database on the EFS mount, as lambda_init expects
         "SECRET_KEY": settings.secret_key,
         "WIKIBOT_API_KEY": settings.api_key,
         "WIKIBOT_SEARCH_EMBEDDER": "bedrock",
@@ -55,28 +55,22 @@ class WikiFunction(pulumi.ComponentResource):
         role = execution_role(
             name, self, settings.log_retention_days, statements, managed_policy_arns=[VPC_ACCESS]
         )
-        self.function = aws.lambda_.Function(
+        self.function = lambda_function(
             name,
-            role=role.role.arn,
-            handler=HANDLER,
-            runtime=settings.runtime,
-            architectures=[settings.architecture],
-            s3_bucket=code.bucket,
-            s3_key=code.key,
-            source_code_hash=code.hash,
-            memory_size=settings.wiki_memory,
-            timeout=TIMEOUT,
+            self,
+            settings,
+            role,
+            code,
+            HANDLER,
+            settings.wiki_memory,
+            wiki_environment(settings),
+            # A function with a file system needs a mount target in its subnets to be created.
+            depends_on=storage.mount_targets,
             layers=[settings.git_layer_arn],
             vpc_config={
                 "subnet_ids": [s.id for s in network.subnets],
                 "security_group_ids": [network.function_sg.id],
             },
             file_system_config={"arn": storage.access_point.arn, "local_mount_path": MOUNT},
-            environment={"variables": wiki_environment(settings)},
-            logging_config={"log_format": "Text", "log_group": role.log_group.name},
-            # A function with a file system needs a mount target in its subnets to be created.
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*role.grants, *storage.mount_targets]
-            ),
         )
         self.register_outputs({"name": self.function.name, "arn": self.function.arn})
