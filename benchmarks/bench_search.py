@@ -829,8 +829,8 @@ def section_latency(
         f"    StoreState.search k=40 (numpy)      {ms_stats(numpy40)}",
         f"    SemanticSearch.semantic n=5         {ms_stats(semantic5_np)}",
         f"    StoreState.search k=40, 1024-d (Titan v2's default) {ms_stats(numpy40_titan)}",
-        f"  StoreState.pages() (a set over all chunks, built by VectorSync.status() on every "
-        f"query) {ms_stats(pages_ms)}",
+        f"  StoreState.pages() (VectorSync.status() asks on every query; built once per store "
+        f"state) {ms_stats(pages_ms)}",
         f"  for comparison, embedding one query with the local model: {ms_stats(embed_ms)}",
         f"  {verdict(p50 <= LATENCY_TARGET_MS)}  semantic query without embedding p50 "
         f"{p50:.2f} ms <= {LATENCY_TARGET_MS:g} ms at {n} chunks",
