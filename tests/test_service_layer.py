@@ -99,7 +99,7 @@ def test_failed_commit_rolls_back_the_working_tree(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(svc.git, "commit", broken)
+    monkeypatch.setattr(svc.commits, "_move_branch", broken)
     with pytest.raises(RuntimeError):
         svc.put_page("Keep", "changed", AUTHOR, revision=rev)
     with pytest.raises(RuntimeError):
@@ -108,3 +108,4 @@ def test_failed_commit_rolls_back_the_working_tree(tmp_path, monkeypatch):
     assert (tmp_path / "repo" / "keep.md").read_text() == "original"
     assert not (tmp_path / "repo" / "new.md").exists()
     assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "log", "--format=%s").splitlines() == ["[api] Create: Keep"]

@@ -182,19 +182,24 @@ class Git:
 
     # -- trees and blobs ---------------------------------------------------------------------
     def ls_tree(self, revision: str, path: str | None = None) -> dict[str, str]:
-        """{path: blob id} of every file at a revision (optionally below a folder)."""
-        args = ["ls-tree", "-r", "-z", "--full-tree", revision]
-        if path:
-            args += ["--", path]
-        out = self.run(*args).decode("utf-8", "surrogateescape")
+        """{path: blob id} of every file at a revision (optionally below a folder), symlinks left
+        out: they are not pages."""
+        return {
+            name: oid
+            for name, (mode, oid) in self.tree_entries(revision, [path] if path else []).items()
+            if mode != "120000"
+        }
+
+    def tree_entries(self, revision: str, paths: list[str]) -> dict[str, tuple[str, str]]:
+        """{path: (mode, blob id)} of the files at or below `paths` (all without) at a revision."""
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", revision, "--", *paths)
         files = {}
-        for entry in out.split("\0"):
-            if not entry:
-                continue
+        for entry in out.decode("utf-8", "surrogateescape").split("\0"):
             meta, _, name = entry.partition("\t")
-            mode, kind, sha = meta.split()
-            if kind == "blob" and mode != "120000":  # symlinks are not pages
-                files[name] = sha
+            if meta:
+                mode, kind, sha = meta.split()
+                if kind == "blob":
+                    files[name] = (mode, sha)
         return files
 
     def cat_blobs(self, objects: list[str]) -> list[bytes | None]:
@@ -218,54 +223,6 @@ class Git:
 
     def show_file(self, revision: str, path: str) -> bytes | None:
         return self.cat_blobs([f"{revision}:{path}"])[0]
-
-    # -- writing -----------------------------------------------------------------------------
-    def commit(self, paths: list[str], message: str, author: tuple[str, str]) -> str | None:
-        """Stage `paths` (additions, changes and removals) and commit them; None if nothing changed.
-
-        The caller holds the repository lock, so the index holds nothing else.
-        """
-        name = author[0] or "Wiki API"
-        email = author[1] or "api@wikibot.local"
-        env = {
-            "GIT_AUTHOR_NAME": name,
-            "GIT_AUTHOR_EMAIL": email,
-            "GIT_COMMITTER_NAME": name,
-            "GIT_COMMITTER_EMAIL": email,
-        }
-        known = self._known(paths)
-        if known:  # `git add -A` without a path would stage the whole working tree
-            self.run("add", "-A", "--", *known)
-        self.run(
-            "commit",
-            "-q",
-            "--no-verify",
-            "--allow-empty-message",
-            "-F",
-            "-",
-            input=message.encode("utf-8"),
-            env=env,
-            ok_codes=(0, 1),
-        )
-        return self.head()
-
-    def _known(self, paths: list[str]) -> list[str]:
-        """`paths` that exist on disk or in the index: git refuses a pathspec matching nothing."""
-        present = [p for p in paths if os.path.lexists(os.path.join(self.path, p))]
-        missing = [p for p in paths if p not in present]
-        if missing:
-            tracked = self.run("ls-files", "-z", "--", *missing).decode("utf-8", "surrogateescape")
-            files = [f for f in tracked.split("\0") if f]
-            present += [p for p in missing if any(f == p or f.startswith(p + "/") for f in files)]
-        return present
-
-    def restore(self, paths: list[str], revision: str | None) -> None:
-        """Undo staged and working-tree changes to `paths` after a failed write."""
-        if revision is None:
-            return
-        self.run("reset", "-q", revision, "--", *paths, ok_codes=(0, 1, 128))
-        self.run("checkout", "-q", revision, "--", *paths, ok_codes=(0, 1, 128))
-        self.run("clean", "-q", "-f", "-d", "-x", "--", *paths, ok_codes=(0, 1, 128))
 
 
 def parse_log(raw: str, rs: str, fs: str) -> list[Commit]:

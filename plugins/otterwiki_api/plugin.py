@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, MutableMapping
 from typing import Any
@@ -17,11 +16,10 @@ from .repolock import FileLock
 from .runtime import ApiRuntime
 from .service import Author, WikiService, repository_lock
 from .settings import ApiSettings
+from .webwrites import WebWrites
 
 log = logging.getLogger(__name__)
 
-# GitStorage methods that change the repository; the web UI's writes go through these.
-_MUTATIONS = ("store", "update", "commit", "delete", "rename", "revert")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -61,27 +59,10 @@ class OtterwikiListener:
         )
 
 
-def _locked(method: Callable[..., Any], lock: FileLock) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with lock.hold():
-            return method(*args, **kwargs)
-
-    wrapper.__wikibot_locked__ = True  # type: ignore[attr-defined]
-    return wrapper
-
-
-def serialise_storage_writes(storage: Any, lock: FileLock) -> None:
-    """Make every GitStorage mutation take the repository lock (idempotent)."""
-    for name in _MUTATIONS:
-        method = getattr(storage, name, None)
-        if method is not None and not getattr(method, "__wikibot_locked__", False):
-            setattr(storage, name, _locked(method, lock))
-
-
-def serialise_web_writes(app: Flask, lock: FileLock) -> None:
+def serialise_web_writes(app: Flask, lock: FileLock, writes: WebWrites) -> None:
     """Hold the lock for a whole web-UI write request, so multi-step operations (a rename that
-    rewrites backlinks) are atomic with respect to other processes."""
+    rewrites backlinks) are atomic with respect to other processes; whatever such a request
+    changed without committing goes back to HEAD when it ends."""
 
     @app.before_request
     def _take_lock() -> None:
@@ -93,7 +74,10 @@ def serialise_web_writes(app: Flask, lock: FileLock) -> None:
     @app.teardown_request
     def _drop_lock(_: BaseException | None) -> None:
         if g.pop("wikibot_write_lock", False):
-            lock.release()
+            try:
+                writes.finish()
+            finally:
+                lock.release()
 
     @app.errorhandler(Busy)
     def _busy(error: Busy) -> tuple[Response, int]:
@@ -119,14 +103,16 @@ class ApiPlugin:
             lock=lock,
             listener=OtterwikiListener(),
             lock_timeout=settings.lock_timeout,
+            stale_lock_after=settings.stale_lock_after,
         )
         keys = load_keys(settings)
         if not keys:
             log.warning("wikibot API: no API key configured; set WIKIBOT_API_KEY")
         self.runtime = ApiRuntime(settings, service, KeyRing(keys))
         app.extensions["wikibot_api"] = self.runtime
-        serialise_storage_writes(storage, lock)
-        serialise_web_writes(app, lock)
+        writes = WebWrites(storage, service.commits, lock)
+        writes.install()
+        serialise_web_writes(app, lock, writes)
         install(app)
         service.index.ensure_current()
 

@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .authors import Author
-from .errors import Conflict, Invalid, NotFound
+from .commits import Change, CommitPath, HeadMoved
+from .errors import Busy, Conflict, Invalid, NotFound
 from .frontmatter import split_frontmatter
-from .gitcli import Git, GitFailed, check_revision
+from .gitcli import Git, check_revision
+from .gitobjects import Entry
 from .page_index import LinkRules, PageIndex, PageRow
 from .pagepaths import (
     attachment_dir,
@@ -33,6 +35,10 @@ from .wikilinks import extract_links, rewrite_links
 
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**31 - 1  # SQLite takes 64-bit integers only; larger offsets mean nothing anyway
+RETRIES = 5  # times a write is rebuilt when another process committed while it was prepared
+
+# What a write plans at a base commit: the files it changes and its commit message.
+Plan = tuple[dict[str, Change], str]
 
 
 class ChangeListener(Protocol):
@@ -129,9 +135,11 @@ class WikiService:
         lock: FileLock | None = None,
         listener: ChangeListener | None = None,
         lock_timeout: float = 30.0,
+        stale_lock_after: float = 10.0,
     ) -> None:
         self.root = os.path.realpath(repository)
         self.git = Git(self.root)
+        self.commits = CommitPath(self.git, stale_after=stale_lock_after)
         self.rules = rules
         self.index = PageIndex(self.git, index_dir, rules, lock_timeout=max(lock_timeout, 60.0))
         self.lock = lock or repository_lock(self.root, lock_timeout)
@@ -170,6 +178,7 @@ class WikiService:
         return [known.get(k) or self._display(k + ".md") for k in keys]
 
     def _read_current(self, filename: str) -> str:
+        """A page's text as the web UI shows it: the working tree, else HEAD."""
         try:
             with open(self._abspath(filename), encoding="utf-8", errors="replace") as f:
                 return f.read()
@@ -179,52 +188,32 @@ class WikiService:
                 raise NotFound(f"page not found: {filename[:-3]}") from None
             return blob.decode("utf-8", "replace")
 
-    def _make_parent(self, target: str) -> None:
-        """Create the folders above `target`; a file in the way (an attachment) is a conflict."""
-        try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            folder = os.path.relpath(os.path.dirname(target), self.root)
-            raise Conflict(f"{folder} is a file (an attachment?), not a folder") from None
+    def _read_at(self, base: str | None, filenames: list[str]) -> dict[str, str]:
+        """Committed text of pages at `base`: a write builds on what is committed, never on
+        uncommitted changes someone left in the working tree."""
+        if base is None or not filenames:
+            return {}
+        blobs = self.git.cat_blobs([f"{base}:{f}" for f in filenames])
+        found = zip(filenames, blobs, strict=True)
+        return {f: b.decode("utf-8", "replace") for f, b in found if b is not None}
 
-    def _write_file(self, relative: str, data: bytes) -> None:
-        """Write via a temporary file and rename, so a reader never sees half a page."""
-        target = self._abspath(relative)
-        self._make_parent(target)
-        tmp = os.path.join(
-            os.path.dirname(target), f".{os.path.basename(target)}.{os.getpid()}.tmp"
-        )
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-
-    def _commit(
-        self, paths: list[str], message: str, author: Author, change: Callable[[], None]
-    ) -> str:
-        """Apply `change` to the working tree and commit `paths`; undo everything if either fails.
-
-        The caller holds the repository lock. Returns the new HEAD (the old one if nothing changed).
-        """
-        before = self.git.head()
-        try:
-            change()
-            head = self.git.commit(paths, message, author)
-        except GitFailed as e:
-            self.git.restore(paths, before)
-            # the caller's input, not the server: a path git will not store (`.GIT`, `git~1`) or
-            # one the repository's .gitignore excludes
-            if "invalid path" in e.stderr:
-                raise Invalid(f"git refuses this path: {e.stderr.strip()[:200]}") from None
-            if "ignored by one of your .gitignore files" in e.stderr:
-                raise Conflict("the repository's .gitignore excludes this path") from None
-            raise
-        except BaseException:
-            self.git.restore(paths, before)
-            raise
-        if head != before:
-            self.index.ensure_current()
-            self.listener.repository_changed(paths)
-        return head or ""
+    def _write(self, plan: Callable[[str | None], Plan], author: Author) -> str | None:
+        """Run one write: under the repository lock, `plan` what to change at the current HEAD
+        (checking revisions there) and commit exactly that; if another process commits in
+        between, plan again on its commit. Returns the new HEAD (None if nothing changed)."""
+        with self.lock.hold():
+            for _ in range(RETRIES):
+                base = self.index.ensure_current()
+                changes, message = plan(base)
+                try:
+                    head = self.commits.commit(changes, message, author, base)
+                except HeadMoved:
+                    continue
+                if head is not None:
+                    self.index.ensure_current()
+                    self.listener.repository_changed(sorted(changes))
+                return head
+        raise Busy("other processes kept committing to the repository; retry shortly")
 
     @staticmethod
     def _check_revision(row: PageRow, revision: str | None) -> None:
@@ -415,31 +404,33 @@ class WikiService:
         if not isinstance(content, str):
             raise Invalid("content is required and must be a string")
         canonical, filename = self._filename(path)
+        self._abspath(filename)
         if revision is not None and revision != "":
             revision = _revision_arg(
                 revision, "revision must be a string of at least 7 hexadecimal digits"
             )
-        with self.lock.hold():
+        data = content.encode("utf-8")
+        created, text = False, ""
+
+        def plan(base: str | None) -> Plan:
+            nonlocal created, text
             row = self.index.page(filename)
             if row is not None:
                 self._check_revision(row, revision)
-            action = "Create" if row is None else "Update"
-            text = custom or f"[api] {action}: {canonical}"
-            self._commit(
-                [filename],
-                text,
-                author,
-                lambda: self._write_file(filename, content.encode("utf-8")),
-            )
-            row = self.index.page(filename)
+            created = row is None
+            text = custom or f"[api] {'Create' if created else 'Update'}: {canonical}"
+            return {filename: Change(data)}, text
+
+        self._write(plan, author)
+        row = self.index.page(filename)
         assert row is not None
         self.listener.page_saved(canonical, content, author, text)
         return {
             "name": row.name,
             "path": row.path,
             "revision": row.revision,
-            "created": action == "Create",
-        }, action == "Create"
+            "created": created,
+        }, created
 
     def edit_page(
         self,
@@ -462,12 +453,16 @@ class WikiService:
             revision, "revision is required: a string of at least 7 hexadecimal digits"
         )
         canonical, filename = self._filename(path)
-        with self.lock.hold():
+        updated = ""
+        text = custom or f"[api] Edit: {canonical}"
+
+        def plan(base: str | None) -> Plan:
+            nonlocal updated
             row = self.index.page(filename)
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
             self._check_revision(row, revision)
-            content = self._read_current(filename)
+            content = self._read_at(base, [filename]).get(filename, "")
             count = content.count(old_string)
             if count == 0:
                 raise Invalid("old_string was not found in the page")
@@ -476,14 +471,10 @@ class WikiService:
                     f"old_string is ambiguous: it occurs {count} times; include more context"
                 )
             updated = content.replace(old_string, new_string, 1)
-            text = custom or f"[api] Edit: {canonical}"
-            self._commit(
-                [filename],
-                text,
-                author,
-                lambda: self._write_file(filename, updated.encode("utf-8")),
-            )
-            row = self.index.page(filename)
+            return {filename: Change(updated.encode("utf-8"))}, text
+
+        self._write(plan, author)
+        row = self.index.page(filename)
         assert row is not None
         self.listener.page_saved(canonical, updated, author, text)
         return {"name": row.name, "path": row.path, "revision": row.revision}
@@ -492,27 +483,28 @@ class WikiService:
         custom = _custom_message(message)
         canonical, filename = self._filename(path)
         folder = attachment_dir(filename)
-        with self.lock.hold():
+        shown = ""
+        text = custom or f"[api] Delete: {canonical}"
+
+        def plan(base: str | None) -> Plan:
+            nonlocal shown
             row = self.index.page(filename)
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
-            text = custom or f"[api] Delete: {canonical}"
+            shown = row.path
             # the page's folder also holds its subpages: only its attachments go with it
-            attachments = [f"{folder}/{n}" for n in self._attachment_names(folder)]
+            attachments = self._committed_attachments(base, folder)
+            return {p: Change() for p in [filename, *attachments]}, text
 
-            def remove() -> None:
-                os.remove(self._abspath(filename))
-                for relative in attachments:
-                    os.remove(self._abspath(relative))
-
-            self._commit([filename, *attachments], text, author, remove)
+        self._write(plan, author)
         self.listener.page_deleted(canonical, author, text)
-        return {"deleted": True, "path": row.path}
+        return {"deleted": True, "path": shown}
 
     def rename_page(
         self, path: object, new_path: object, author: Author, message: object = None
     ) -> dict[str, Any]:
-        """Move a page (and its attachments) and rewrite every wikilink to it, in one commit."""
+        """Move a page (and its folder: attachments and subpages) and rewrite every wikilink to
+        it, in one commit."""
         custom = _custom_message(message)
         canonical, filename = self._filename(path)
         if new_path is None or (isinstance(new_path, str) and not new_path.strip()):
@@ -520,47 +512,57 @@ class WikiService:
         new_canonical, new_filename = self._filename(new_path)
         if new_filename == filename:
             raise Invalid("new_path is the same page as the current path")
+        self._abspath(new_filename)
         rules = self.rules()
         old_dir, new_dir = attachment_dir(filename), attachment_dir(new_filename)
-        with self.lock.hold():
+        text = custom or f"[api] Rename: {canonical} -> {new_canonical}"
+        shown = ""
+        updated: list[str] = []
+
+        def plan(base: str | None) -> Plan:
+            nonlocal shown, updated
             row = self.index.page(filename)
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
-            if self.index.page(new_filename) is not None or os.path.exists(
+            shown = row.path
+            if self.index.page(new_filename) is not None or os.path.lexists(
                 self._abspath(new_filename)
             ):
                 raise Conflict(f"a page already exists at {new_canonical}")
-            moving_dir = os.path.isdir(self._abspath(old_dir))
-            if moving_dir and os.path.exists(self._abspath(new_dir)):
+            assert base is not None
+            moving = self.git.tree_entries(base, [old_dir + "/"])
+            if moving and (
+                self.git.tree_entries(base, [new_dir + "/"])
+                or os.path.lexists(self._abspath(new_dir))
+            ):
                 raise Conflict(f"the attachment folder {new_dir} already exists")
+            page = self.git.tree_entries(base, [filename])[filename]
+            changes: dict[str, Change] = {filename: Change()}
+            moved = {filename: new_filename}
+            for old, (mode, oid) in moving.items():
+                moved[old] = new_dir + old[len(old_dir) :]
+                changes[old] = Change()
+                changes[moved[old]] = Change(entry=Entry(mode.encode(), oid))
+            changes[new_filename] = Change(entry=Entry(page[0].encode(), page[1]))
             _, sources = self.index.links(row.key)
-            text = custom or f"[api] Rename: {canonical} -> {new_canonical}"
-            updated: list[str] = []
+            texts = self._read_at(base, sources)
+            updated = []
+            for source, content in texts.items():
+                rewritten = rewrite_links(
+                    content, row.key, new_canonical, rules.retain_case, rules.wikilink_style
+                )
+                if rewritten != content:
+                    target = moved.get(source, source)
+                    changes[target] = Change(rewritten.encode("utf-8"))
+                    updated.append(target)
+            return changes, text
 
-            def move() -> None:
-                target = self._abspath(new_filename)
-                self._make_parent(target)
-                os.rename(self._abspath(filename), target)
-                if moving_dir:
-                    os.rename(self._abspath(old_dir), self._abspath(new_dir))
-                for source in sources:
-                    source_file = new_filename if source == filename else source
-                    content = self._read_current(source_file)
-                    rewritten = rewrite_links(
-                        content, row.key, new_canonical, rules.retain_case, rules.wikilink_style
-                    )
-                    if rewritten != content:
-                        self._write_file(source_file, rewritten.encode("utf-8"))
-                        updated.append(source_file)
-
-            paths = [filename, new_filename] + ([old_dir, new_dir] if moving_dir else [])
-            paths += [s for s in sources if s != filename]
-            head = self._commit(paths, text, author, move)
+        head = self._write(plan, author)
         self.listener.page_renamed(canonical, new_canonical, author, text)
         return {
-            "old_path": row.path,
+            "old_path": shown,
             "new_path": self._display(new_filename),
-            "revision": head,
+            "revision": head or "",
             "updated_pages": [self._display(f) for f in updated if f != new_filename],
         }
 
@@ -618,6 +620,16 @@ class WikiService:
             "mime_type": _mime_type(clean),
         }
 
+    def _committed_attachments(self, base: str | None, folder: str) -> list[str]:
+        """Committed files directly in a page's folder that are not subpages."""
+        if base is None:
+            return []
+        return sorted(
+            p
+            for p in self.git.tree_entries(base, [folder + "/"])
+            if "/" not in p[len(folder) + 1 :] and not p.endswith(".md")
+        )
+
     def put_attachment(
         self,
         path: object,
@@ -634,19 +646,23 @@ class WikiService:
             data = base64.b64decode(content_b64, validate=True)
         except (binascii.Error, ValueError):
             raise Invalid("content is not valid base64") from None
-        with self.lock.hold():
-            canonical, filename, row = self._existing(path)
-            relative = f"{attachment_dir(filename)}/{clean}"
-            absolute = self._abspath(relative)
-            if os.path.isdir(absolute):
-                raise Conflict(f"{clean} is a folder, not a file")
-            created = not os.path.exists(absolute)
+        canonical, filename = self._filename(path)
+        relative = f"{attachment_dir(filename)}/{clean}"
+        self._abspath(relative)
+        created, shown = False, ""
+
+        def plan(base: str | None) -> Plan:
+            nonlocal created, shown
+            shown = self._existing(path)[2].path
+            created = base is None or not self.git.tree_entries(base, [relative])
             verb = "Add" if created else "Update"
             text = custom or f"[api] {verb} attachment: {canonical}/{clean}"
-            self._commit([relative], text, author, lambda: self._write_file(relative, data))
+            return {relative: Change(data)}, text
+
+        self._write(plan, author)
         return {
             "filename": clean,
-            "path": row.path,
+            "path": shown,
             "size": len(data),
             "mime_type": _mime_type(clean),
             "created": created,
@@ -657,14 +673,16 @@ class WikiService:
     ) -> dict[str, Any]:
         clean = validate_attachment_name(name)
         custom = _custom_message(message)
-        with self.lock.hold():
-            canonical, filename, _ = self._existing(path)
-            relative = f"{attachment_dir(filename)}/{clean}"
-            absolute = self._abspath(relative)
-            if not os.path.isfile(absolute):
+        canonical, filename = self._filename(path)
+        relative = f"{attachment_dir(filename)}/{clean}"
+
+        def plan(base: str | None) -> Plan:
+            self._existing(path)
+            if base is None or relative not in self.git.tree_entries(base, [relative]):
                 raise NotFound(f"attachment not found: {canonical}/{clean}")
-            text = custom or f"[api] Delete attachment: {canonical}/{clean}"
-            self._commit([relative], text, author, lambda: os.remove(absolute))
+            return {relative: Change()}, custom or f"[api] Delete attachment: {canonical}/{clean}"
+
+        self._write(plan, author)
         return {"deleted": True, "filename": clean}
 
 

@@ -18,6 +18,7 @@ class ApiSettings:
     index_dir: str
     max_body_bytes: int
     lock_timeout: float
+    stale_lock_after: float
     author_name: str
     author_email: str
     api_key: str | None
@@ -37,6 +38,7 @@ class ApiSettings:
                 number_setting(config, "WIKIBOT_API_MAX_BODY_BYTES", DEFAULT_MAX_BODY)
             ),
             lock_timeout=number_setting(config, "WIKIBOT_LOCK_TIMEOUT", 30.0),
+            stale_lock_after=number_setting(config, "WIKIBOT_STALE_LOCK_SECONDS", 10.0),
             author_name=setting(config, "OTTERWIKI_API_AUTHOR_NAME", "Wiki API"),
             author_email=setting(config, "OTTERWIKI_API_AUTHOR_EMAIL", "api@wikibot.local"),
             api_key=setting(config, "OTTERWIKI_API_KEY"),
