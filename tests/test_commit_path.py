@@ -71,7 +71,9 @@ def status_loop(repo):
     proc.wait()
 
 
-def test_writes_succeed_and_stay_apart_while_git_status_loops(client_api, unique, repo, status_loop):
+def test_writes_succeed_and_stay_apart_while_git_status_loops(
+    client_api, unique, repo, status_loop
+):
     revisions = {}
     for i in range(15):
         code, body, _ = client_api.put(f"/pages/{unique}/P{i}", {"content": f"page {i}"})
