@@ -234,6 +234,16 @@ def test_rest_health_and_page_round_trip(stack: Stack, page: str) -> None:
     assert stack.api("GET", "/pages/" + quote(page)).json()["content"].startswith("# Full trip")
 
 
+def test_unsupported_methods_are_405_with_allow(stack: Stack) -> None:
+    """TRACE and methods nobody serves reach the function, which answers 405 with `Allow`
+    (the gateway's own HTTP server used to answer 501 in HTML)."""
+    for method in ("TRACE", "PROPFIND"):
+        resp = requests.request(method, stack.url + "/api/v1/pages", timeout=30)
+        assert resp.status_code == 405, resp.text
+        assert resp.headers["Allow"] == "GET, HEAD, OPTIONS"
+        assert resp.json()["code"] == "method_not_allowed"
+
+
 # HTTP APIs URL-decode rawPath and apig-wsgi unquotes it again as latin-1; lambda_init re-quotes
 # it, or a non-ASCII path would reach Otterwiki mangled.
 def test_non_ascii_page_path(stack: Stack, page: str) -> None:

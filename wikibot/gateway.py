@@ -342,7 +342,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _proxy
+    def __getattr__(self, name: str) -> Any:
+        """Every method goes to the route plan, as API Gateway's `$default` and `ANY` routes take
+        them all (the function answers 405 for one it does not serve)."""
+        if name.startswith("do_"):
+            return self._proxy
+        raise AttributeError(name)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if self.server.quiet:

@@ -18,7 +18,8 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import Conflict
+from .authors import without_crud
+from .errors import Conflict, Invalid
 
 TREE_MODE = b"40000"
 FILE_MODE = b"100644"
@@ -128,6 +129,20 @@ def folders_of(paths: list[str]) -> list[str]:
     return sorted(folders, key=lambda f: (f.count("/") + bool(f), f))
 
 
+def check_path(path: str) -> None:
+    """Refuse what git's `verify_path` refuses (with its default NTFS and HFS protection), so
+    no tree is written that git itself would not write or check out."""
+    for part in path.split("/"):
+        plain = "".join(ch for ch in part.lower() if ch not in _HFS_IGNORED).rstrip(". ")
+        if part in ("", ".", "..") or "\\" in part or plain in (".git", "git~1"):
+            raise Invalid(f"git refuses this path: {path!r}")
+
+
+# characters HFS+ ignores in names, so ".g\u200cit" is ".git" there (git's is_hfs_dotgit)
+_HFS_IGNORED = set("\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff")
+_HFS_IGNORED |= set("\u206a\u206b\u206c\u206d\u206e\u206f")
+
+
 def build_tree(
     writer: ObjectWriter,
     trees: Mapping[str, bytes | None],
@@ -137,6 +152,8 @@ def build_tree(
     of the base commit (`trees`: {folder: raw tree or None if absent}, every folder of
     `folders_of(changes)`). Folders left empty disappear, as in git."""
     oid_bytes = hashlib.new(writer.algorithm).digest_size
+    for path in changes:
+        check_path(path)
     folders = folders_of(list(changes))
     content = {f: parse_tree(trees[f], oid_bytes) if trees.get(f) else {} for f in folders}
     for path, entry in changes.items():
@@ -178,7 +195,8 @@ def commit_object(
     offset = time.localtime(stamp).tm_gmtoff // 60
     sign = "+" if offset >= 0 else "-"
     zone = f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
-    ident = f"{author[0]} <{author[1]}> {stamp} {zone}"
+    name = without_crud(author[0]) or "Anonymous"
+    ident = f"{name} <{without_crud(author[1])}> {stamp} {zone}"
     lines = [f"tree {tree}"]
     if parent:
         lines.append(f"parent {parent}")

@@ -76,7 +76,10 @@ def body() -> dict[str, Any]:
     raw = request.get_data(cache=True)
     if not raw:
         return {}
-    data = request.get_json(silent=True, force=True)
+    try:
+        data = request.get_json(silent=True, force=True)
+    except RecursionError:  # JSON nested deeper than Python's parser goes
+        raise Invalid("request body is nested too deeply") from None
     if data is None:
         raise Invalid("request body is not valid JSON")
     if not isinstance(data, dict):

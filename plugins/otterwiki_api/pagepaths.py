@@ -25,6 +25,22 @@ def _reject_control(value: str, what: str) -> None:
         raise Invalid(f"{what} must not contain NUL or control characters")
 
 
+# the REST API's sub-resources of a page: a page named like one could not be read back
+_SUB_RESOURCES = ("history", "rename", "attachments")
+
+
+def refuse_shadowed(canonical: str) -> None:
+    """A page a write creates must be readable at `/api/v1/pages/<path>`: its path may not end
+    in a sub-resource's name, nor be `<page>/attachments/<name>`."""
+    parts = [p.lower() for p in canonical.split("/")]
+    if len(parts) > 1 and (parts[-1] in _SUB_RESOURCES or parts[-2] == "attachments"):
+        route = "attachments/<name>" if parts[-2] == "attachments" else parts[-1]
+        raise Invalid(
+            f"page path {canonical!r} collides with the REST API's /pages/<page>/{route} "
+            "route; choose another name"
+        )
+
+
 def validate_page_path(path: object) -> str:
     """Return the page path in Otterwiki's canonical form, or raise Invalid explaining why not.
 
@@ -34,6 +50,10 @@ def validate_page_path(path: object) -> str:
     if not isinstance(path, str):
         raise Invalid("page path must be a string")
     _reject_control(path, "page path")
+    if "\ufffd" in path:
+        raise Invalid(
+            "page path is not valid UTF-8 (it contains U+FFFD, the replacement character)"
+        )
     value = unicodedata.normalize("NFKC", path).strip()
     if not value:
         raise Invalid("page path must not be empty")
@@ -94,6 +114,8 @@ def validate_attachment_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise Invalid("attachment filename must be a non-empty string")
     _reject_control(name, "attachment filename")
+    if "\ufffd" in name:
+        raise Invalid("attachment filename is not valid UTF-8 (it contains U+FFFD)")
     if "/" in name or "\\" in name or name.strip() in (".", ".."):
         raise Invalid("attachment filename must be a plain name without '/', '\\' or '..'")
     clean = sanitize_filename(name)

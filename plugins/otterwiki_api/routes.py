@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
-from werkzeug.routing import Map, PathConverter, Rule
+from werkzeug.routing import PathConverter
 
 from .errors import Invalid, NotFound, Unavailable, WikiError
 from .jsonapi import api_runtime, author_of, body, int_arg, json_response, protect, str_arg
@@ -17,7 +17,6 @@ from .runtime import ApiRuntime
 
 bp = Blueprint("wikibot_api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"wikibot_api.health", "wikibot_api.openapi", "wikibot_api.unknown"}
-_ROUTES: list[tuple[str, list[str]]] = []
 
 
 class WikiPathConverter(PathConverter):
@@ -31,8 +30,7 @@ bp.record(lambda state: state.app.url_map.converters.setdefault("wikipath", Wiki
 
 
 def route(rule: str, methods: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`bp.route`, remembering the rule so unknown paths and methods get JSON 404/405."""
-    _ROUTES.append((rule, methods))
+    """`bp.route` without slash merging."""
     # no slash merging: `pages//etc/passwd` must reach validation (422), not redirect (308)
     return bp.route(rule, methods=methods, merge_slashes=False)
 
@@ -188,10 +186,35 @@ def delete_attachment(path: str, filename: str) -> Response:
     )
 
 
-_ROUTE_MAP = Map(
-    [Rule(f"/api/v1{rule}", methods=methods) for rule, methods in _ROUTES],
-    converters={"wikipath": WikiPathConverter},
-)
+_WRITE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(path: str) -> list[str]:
+    """The methods some /api/v1 route (this plugin's or another's, such as semantic search)
+    answers at `path`, not counting the catch-all below."""
+    adapter = current_app.url_map.bind("localhost")
+    allowed = []
+    for method in _WRITE_METHODS:
+        try:
+            endpoint, _ = adapter.match(path, method=method)
+        except (MethodNotAllowed, RouteNotFound):
+            continue
+        if endpoint != "wikibot_api.unknown":
+            allowed.append(method)
+    if "GET" in allowed:
+        allowed.append("HEAD")
+    return [*allowed, "OPTIONS"] if allowed else []
+
+
+def _no_route() -> WikiError | MethodNotAllowed:
+    """What a request no route takes gets: 405 with `Allow` where the path exists (TRACE, or a
+    method the path does not take), else 404; both in JSON."""
+    if "//" in request.path:
+        return Invalid("the URL has an empty path segment ('//')")
+    allowed = _allowed_methods(request.path)
+    if allowed:
+        return MethodNotAllowed(valid_methods=allowed)
+    return NotFound(f"no API route {request.method} {request.path}; see /api/v1/openapi.json")
 
 
 @bp.route(
@@ -201,15 +224,7 @@ _ROUTE_MAP = Map(
 )
 def unknown(anything: str) -> Response:
     """Every other path or method under /api/v1 answers in JSON instead of reaching the wiki."""
-    if "//" in request.path:
-        raise Invalid("the URL has an empty path segment ('//')")
-    try:
-        _ROUTE_MAP.bind("localhost").match(request.path, method=request.method)
-    except MethodNotAllowed as e:
-        raise e
-    except RouteNotFound:
-        pass
-    raise NotFound(f"no API route {request.method} {request.path}; see /api/v1/openapi.json")
+    raise _no_route()
 
 
 def install(app: Flask) -> None:
@@ -226,8 +241,9 @@ def install(app: Flask) -> None:
         routed = request.url_rule is not None and request.url_rule.rule.startswith("/api/v1/")
         if routed or not (path == "/api/v1" or path.startswith("/api/v1/")):
             return None  # ours, another wikibot plugin's (search), or not under /api/v1 at all
-        if "//" in path:
-            error: WikiError = Invalid("the URL has an empty path segment ('//')")
-        else:
-            error = NotFound(f"no API route {request.method} {path}; see /api/v1/openapi.json")
+        error = _no_route()
+        if isinstance(error, MethodNotAllowed):
+            response = jsonify({"error": "method not allowed", "code": "method_not_allowed"})
+            response.headers["Allow"] = ", ".join(error.valid_methods or [])
+            return response, 405
         return jsonify(error.to_dict()), error.status

@@ -27,6 +27,7 @@ from .pagepaths import (
     attachment_dir,
     display_path,
     filename_for,
+    refuse_shadowed,
     validate_attachment_name,
     validate_page_path,
 )
@@ -404,6 +405,7 @@ class WikiService:
         if not isinstance(content, str):
             raise Invalid("content is required and must be a string")
         canonical, filename = self._filename(path)
+        refuse_shadowed(canonical)
         self._abspath(filename)
         if revision is not None and revision != "":
             revision = _revision_arg(
@@ -512,6 +514,7 @@ class WikiService:
         new_canonical, new_filename = self._filename(new_path)
         if new_filename == filename:
             raise Invalid("new_path is the same page as the current path")
+        refuse_shadowed(new_canonical)
         self._abspath(new_filename)
         rules = self.rules()
         old_dir, new_dir = attachment_dir(filename), attachment_dir(new_filename)

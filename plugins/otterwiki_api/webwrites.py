@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from otterwiki.gitstorage import StorageError
@@ -43,7 +44,19 @@ class WebWrites:
         self._local = threading.local()
 
     def install(self) -> None:
-        """Replace the storage's mutating methods (idempotent)."""
+        """Replace the storage's mutating methods (idempotent), and let a file deleted by
+        another process between a listing and a look at it count as gone, not as an error."""
+        mtime = self.storage.mtime
+        if not getattr(mtime, "__wikibot__", False):
+
+            def tolerant_mtime(filename: str) -> datetime:
+                try:
+                    return mtime(filename)
+                except FileNotFoundError:  # the reader then finds it missing: page not found
+                    return datetime.fromtimestamp(0)
+
+            tolerant_mtime.__wikibot__ = True  # type: ignore[attr-defined]
+            self.storage.mtime = tolerant_mtime
         for name in MUTATIONS:
             method = getattr(self.storage, name, None)
             if getattr(method, "__wikibot__", False):
