@@ -29,15 +29,17 @@ class Writer:
         self.log = open(log, "a", encoding="utf-8")
         self.rng = random.Random(ident)
         self.n = 0
-        self.author = f"Storm {ident}"
+        # the web writer is not signed in: Otterwiki commits as "Anonymous"
+        self.author = "Anonymous" if kind == "web" else f"Storm {ident}"
         self.pages: dict[str, str] = {}  # this writer's own pages: path -> content
         self.attachments: dict[str, dict[str, str]] = {}  # page -> {file name: content}
 
     def url(self) -> str:
         return self.rng.choice(self.urls)
 
-    def record(self, message: str, ok: bool, status: object, files: dict) -> None:
+    def record(self, message: str, ok: bool, status: object, files: dict, why: str = "") -> None:
         entry = {"message": message, "ok": ok, "status": status, "files": files}
+        entry["why"] = "" if ok else why
         entry["author"] = self.author
         self.log.write(json.dumps(entry) + "\n")
         self.log.flush()
@@ -69,7 +71,9 @@ class Writer:
             r = self.api("PUT", f"/pages/{page}", {"content": content, **common})
             if r.status_code == 201:
                 self.pages[page] = content
-            self.record(message, r.status_code == 201, r.status_code, {_file(page): content})
+            self.record(
+                message, r.status_code == 201, r.status_code, {_file(page): content}, r.text[:300]
+            )
         elif choice < 0.5:
             page = self.rng.choice(own)
             rev = self.api("GET", f"/pages/{page}").json()["revision"]
@@ -78,7 +82,7 @@ class Writer:
             r = self.api("PUT", f"/pages/{page}", body)
             if r.ok:
                 self.pages[page] = content
-            self.record(message, r.ok, r.status_code, {_file(page): content})
+            self.record(message, r.ok, r.status_code, {_file(page): content}, r.text[:300])
         elif choice < 0.65:
             page = self.rng.choice(own)
             rev = self.api("GET", f"/pages/{page}").json()["revision"]
@@ -88,7 +92,7 @@ class Writer:
             r = self.api("PATCH", f"/pages/{page}", body)
             if r.ok:
                 self.pages[page] = new
-            self.record(message, r.ok, r.status_code, {_file(page): new})
+            self.record(message, r.ok, r.status_code, {_file(page): new}, r.text[:300])
         elif choice < 0.75:
             page = self.rng.choice(own)
             target = f"storm/{self.ident}-r{self.n}"
@@ -100,7 +104,7 @@ class Writer:
             if r.ok:
                 self.pages[target] = self.pages.pop(page)
                 self.attachments[target] = self.attachments.pop(page, {})
-            self.record(message, r.ok, r.status_code, files)
+            self.record(message, r.ok, r.status_code, files, r.text[:300])
         elif choice < 0.82:
             page = self.rng.choice(own)
             r = self.api("DELETE", f"/pages/{page}", common)
@@ -110,7 +114,7 @@ class Writer:
             if r.ok:
                 del self.pages[page]
                 self.attachments.pop(page, None)
-            self.record(message, r.ok, r.status_code, files)
+            self.record(message, r.ok, r.status_code, files, r.text[:300])
         elif choice < 0.92:
             page = self.rng.choice(own)
             name = f"a{self.n}.txt"
@@ -119,14 +123,16 @@ class Writer:
             r = self.api("POST", f"/pages/{page}/attachments", {**body, **common})
             if r.ok:
                 self.attachments.setdefault(page, {})[name] = data
-            self.record(message, r.ok, r.status_code, {f"{_file(page)[:-3]}/{name}": data})
+            self.record(
+                message, r.ok, r.status_code, {f"{_file(page)[:-3]}/{name}": data}, r.text[:300]
+            )
         else:
             got = self.api("GET", "/pages/storm/shared")
             rev = got.json().get("revision") if got.ok else None
             content = f"shared {token}"
             body = {"content": content, **common, **({"revision": rev} if rev else {})}
             r = self.api("PUT", "/pages/storm/shared", body)
-            self.record(message, r.ok, r.status_code, {"storm/shared.md": content})
+            self.record(message, r.ok, r.status_code, {"storm/shared.md": content}, r.text[:300])
 
     # -- the web UI --------------------------------------------------------------------------
     def web_step(self) -> None:
@@ -142,7 +148,7 @@ class Writer:
         data = {"content": content, "commit": message, "csrf_token": csrf.group(1) if csrf else ""}
         r = session.post(f"{url}/{page}/save", data=data, allow_redirects=False, timeout=120)
         ok = r.status_code in (302, 303)
-        self.record(message, ok, r.status_code, {_file(page): content})
+        self.record(message, ok, r.status_code, {_file(page): content}, "" if ok else r.text[:300])
 
     # -- external git ------------------------------------------------------------------------
     def git(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -170,7 +176,8 @@ class Writer:
         all_mode = tracked and self.rng.random() < 0.5
         # another git command (or a wikibot write) may hold index.lock: retry, never give up
         # with the file half-committed, or the next `commit -a` would carry it
-        for _ in range(400):
+        give_up = time.monotonic() + 90
+        while time.monotonic() < give_up:
             if all_mode:
                 done = self.git("commit", "-q", "-a", "-m", message)
             else:
@@ -183,8 +190,8 @@ class Writer:
             if done.returncode == 0:
                 self.record(message, True, 0, {name: content})
                 return
-            time.sleep(0.02)
-        raise SystemExit(f"git kept failing: {done.stderr}")
+            time.sleep(self.rng.uniform(0.005, 0.03))
+        raise SystemExit(f"git kept failing: {done.stdout} {done.stderr}")
 
 
 def _file(page: str) -> str:

@@ -107,16 +107,21 @@ class CommitPath:
             if self.git.head() != base:
                 raise HeadMoved()
             self.touch(held, changes)
+            # the working tree and the index first, the branch last: git reads HEAD before the
+            # index, so no git command can pair the new HEAD with the old index (and commit a
+            # tree that reverts this commit); one that pairs the old HEAD with the new index
+            # fails its own update of the branch
+            known = {p: (c, entries[p]) for p, c in changes.items() if c.entry is None}
+            self._install(self._sync(commit, sorted(held.paths), known))
             self._move_branch(commit, base, message)
         except BaseException:
+            self._back_to_head(held)
             if own:
-                held.paths.difference_update(changes)
-                self.release(held)
+                self._drop(held)
             raise
-        # moved files are read back from the new HEAD; the rest is known already
-        known = {p: (c, entries[p]) for p, c in changes.items() if c.entry is None}
+        held.paths.clear()
         if own:
-            self.release(held, commit, known)
+            self._drop(held)
         return commit
 
     def _entry(self, change: Change) -> Entry | None:
@@ -207,30 +212,38 @@ class CommitPath:
             held.paths.update(new)
             self._write_journal(held)
 
-    def release(
-        self,
-        held: Held,
-        head: str | None = None,
-        known: Mapping[str, tuple[Change, Entry | None]] | None = None,
-    ) -> None:
-        """Bring every path in flight to HEAD in the working tree and the index, install the
-        index and drop the lock. If that fails, the journal keeps the paths for the next writer;
-        the lock goes either way."""
-        known = known or {}
+    def release(self, held: Held) -> None:
+        """Bring every path in flight to HEAD in the working tree and the index and drop the
+        lock (the end of a web-UI request, or of a write that failed)."""
+        self._back_to_head(held)
+        self._drop(held)
+
+    def _back_to_head(self, held: Held) -> None:
+        """Paths in flight back to HEAD; if even that fails, the journal keeps them for the
+        next writer."""
+        if not held.paths:
+            return
         try:
-            head = head or self.git.head()
-            staged = self._sync(head, sorted(held.paths), known)
-            _remove(self.journal)  # before the lock goes: a lock without a journal is never ours
-            os.replace(staged, self.index_lock)
-            os.replace(self.index_lock, self.index_file)
+            self._install(self._sync(self.git.head(), sorted(held.paths), {}))
+            held.paths.clear()
         except Exception:
             log.exception(
-                "could not bring %d path(s) to HEAD; the next write will",
-                len(held.paths),
+                "could not bring %d path(s) to HEAD; the next write will", len(held.paths)
             )
+
+    def _install(self, staged: str) -> None:
+        """Put a staged index in place while holding `index.lock`."""
+        os.replace(staged, self.index_file)
+
+    def _drop(self, held: Held) -> None:
+        """Release `index.lock`: the journal goes first (or keeps unfinished paths, without the
+        token), so a lock without the journal's token is never mistaken for a dead writer's."""
+        if held.paths:
             held.token = ""
             self._write_journal(held)
-            _remove(self.index_lock)
+        else:
+            _remove(self.journal)
+        _remove(self.index_lock)
 
     def _journal(self) -> dict:
         try:
@@ -289,7 +302,10 @@ class CommitPath:
             else:
                 self.git.run("read-tree", "--empty", env=env)
             return staged
-        shutil.copyfile(self.index_file, staged)
+        # copy2 keeps the index's time: git decides by it which entries are "racily clean" (a
+        # file rewritten in the second the index was written, with the same size), and a copy
+        # dated now would make git trust such entries' stale stat data
+        shutil.copy2(self.index_file, staged)
         if entries:
             lines = "".join(
                 f"{e.mode.decode()} {e.blob}\t{p}\n" if e else f"0 {ZERO}\t{p}\n"

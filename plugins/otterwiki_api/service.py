@@ -200,21 +200,27 @@ class WikiService:
 
     def _write(self, plan: Callable[[str | None], Plan], author: Author) -> str | None:
         """Run one write: under the repository lock, `plan` what to change at the current HEAD
-        (checking revisions there) and commit exactly that; if another process commits in
-        between, plan again on its commit. Returns the new HEAD (None if nothing changed)."""
+        (checking revisions there) and commit exactly that. If another process commits in
+        between, plan again on its commit, this time holding git's `index.lock` from the start,
+        so no git command can commit in between again. Returns the new HEAD (None if nothing
+        changed)."""
         with self.lock.hold():
-            for _ in range(RETRIES):
-                base = self.index.ensure_current()
-                changes, message = plan(base)
+            for attempt in range(RETRIES):
+                held = self.commits.acquire() if attempt else None
                 try:
-                    head = self.commits.commit(changes, message, author, base)
+                    base = self.index.ensure_current()
+                    changes, message = plan(base)
+                    head = self.commits.commit(changes, message, author, base, held)
                 except HeadMoved:
                     continue
+                finally:
+                    if held is not None:
+                        self.commits.release(held)
                 if head is not None:
                     self.index.ensure_current()
                     self.listener.repository_changed(sorted(changes))
                 return head
-        raise Busy("other processes kept committing to the repository; retry shortly")
+        raise Busy("other processes kept moving the branch (git update-ref); retry shortly")
 
     @staticmethod
     def _check_revision(row: PageRow, revision: str | None) -> None:
