@@ -73,7 +73,10 @@ TARGETS: dict[str, float] = {
     "full": 200.0,
     "search": 30.0,
     "get": 10.0,
-    "put": 100.0,
+    "put": 30.0,
+    "patch": 60.0,  # PATCH, rename and delete: within 2x of PUT
+    "rename": 60.0,
+    "delete": 60.0,
     "catchup": 50.0,
 }
 
@@ -452,6 +455,7 @@ class ApiBench:
     """Times requests against the app through Flask's test client."""
 
     def __init__(self, app: Any, wiki: Wiki, repo: str, repeat: int, seed: int) -> None:
+        self.app = app
         self.client = app.test_client()
         self.headers = {"Authorization": f"Bearer {API_KEY}"}
         self.wiki = wiki
@@ -603,7 +607,7 @@ class ApiBench:
 
     def bench_put(self) -> None:
         gc.collect()
-        samples = []
+        samples, edited = [], []
         for i, page in enumerate(self.random_pages(self.repeat)):
             _, current = self.call("GET", page_url(page))
             content = current["content"].rstrip("\n") + f"\n\nBenchmark edit {i}.\n"
@@ -611,7 +615,58 @@ class ApiBench:
             ms, answer = self.call("PUT", page_url(page), body)
             samples.append(ms)
             self.check(answer["revision"] != current["revision"], f"PUT {page.path}: same revision")
+            edited.append((i, page, answer["revision"]))
         self.record(Result("PUT page (update with revision)", samples, TARGETS["put"]))
+        self.bench_put_without_fsync()
+        gc.collect()
+        samples = []
+        for i, page, revision in edited:
+            body = {
+                "old_string": f"Benchmark edit {i}.",
+                "new_string": f"Benchmark patch {i}.",
+                "revision": revision,
+            }
+            ms, answer = self.call("PATCH", page_url(page), body)
+            samples.append(ms)
+            self.check("revision" in answer, f"PATCH {page.path}: {answer}")
+        self.record(Result("PATCH page (edit with revision)", samples, TARGETS["patch"]))
+
+    def bench_put_without_fsync(self) -> None:
+        """What durability costs: the same PUTs with the commit path's fsync calls off."""
+        commits = self.app.extensions["wikibot_api"].service.commits
+        commits.fsync = commits.objects.fsync = False
+        try:
+            samples = []
+            for i, page in enumerate(self.random_pages(self.repeat)):
+                _, current = self.call("GET", page_url(page))
+                content = current["content"].rstrip("\n") + f"\n\nNo-fsync edit {i}.\n"
+                body = {"content": content, "revision": current["revision"]}
+                ms, _ = self.call("PUT", page_url(page), body)
+                samples.append(ms)
+            result = self.record(Result("PUT page, fsync off (not how it runs)", samples, None))
+            result.note = "the difference to PUT is the cost of fsync"
+        finally:
+            commits.fsync = commits.objects.fsync = True
+
+    def bench_rename_and_delete(self) -> None:
+        """Rename (moving the page and rewriting its backlinks) and back; delete and re-create.
+        Only the rename out and the delete are timed."""
+        gc.collect()
+        renames, deletes = [], []
+        for page in self.random_pages(self.repeat):
+            moved = f"{page.path}-moved"
+            ms, answer = self.call("POST", page_url(page) + "/rename", {"new_path": moved})
+            renames.append(ms)
+            self.check(answer.get("new_path", "").lower() == moved.lower(), f"rename: {answer}")
+            back = {"new_path": page.path}
+            self.call("POST", "/api/v1/pages/" + quote(moved) + "/rename", back)
+            _, current = self.call("GET", page_url(page))
+            ms, answer = self.call("DELETE", page_url(page), {})
+            deletes.append(ms)
+            self.check(answer.get("deleted") is True, f"delete: {answer}")
+            self.call("PUT", page_url(page), {"content": current["content"]})
+        self.record(Result("rename page (and its backlinks)", renames, TARGETS["rename"]))
+        self.record(Result("DELETE page", deletes, TARGETS["delete"]))
 
     def external_commit(self, pages: list[Page], label: str) -> str:
         """Change pages and commit them with plain git in other processes; returns the new HEAD."""
@@ -808,6 +863,7 @@ def run(args: argparse.Namespace, data_root: str) -> dict[str, Any]:
     bench.bench_search()
     bench.bench_get_and_links()
     bench.bench_put()
+    bench.bench_rename_and_delete()
     bench.bench_catch_up()
     bench.record(bench_cold_start(data.root, wiki.pages, args.cold_runs, args.seed))
     index_file = Path(app.extensions["wikibot_api"].service.index.db_path)

@@ -144,22 +144,52 @@ class CommitPath:
         return root, dict(zip(folders, raw, strict=True))
 
     def _move_branch(self, commit: str, base: str | None, message: str) -> None:
+        """`git update-ref` from `base` to `commit`; a ref lock left by a killed git process is
+        cleared by the stale rule and the update tried again."""
         first = (message.strip().split("\n", 1)[0] or "(no message)")[:200]
+        args = ["update-ref", "-m", f"commit: {first}", "HEAD", commit, base or ZERO]
+        fsync = f"core.fsync={'reference' if self.fsync else 'none'}"
+        deadline = time.monotonic() + self.stale_after + 5.0
+        while True:
+            try:
+                self.git.run("-c", fsync, *args)
+                return
+            except (GitFailed, Busy) as e:
+                head = self.git.head()
+                if head == commit:  # git was killed after it moved the branch: done
+                    return
+                if head != base:
+                    raise HeadMoved() from e
+                if not self._wait_for_ref_locks() or time.monotonic() > deadline:
+                    raise
+
+    def _wait_for_ref_locks(self) -> bool:
+        """True if a ref lock was in the way (now gone, or removed as stale): worth a retry."""
+        found = False
+        for lock in self._ref_locks():
+            found = True
+            try:
+                age = time.time() - os.stat(lock).st_mtime
+            except FileNotFoundError:
+                continue
+            if age > self.stale_after:
+                log.warning("removing a stale %s (%.0f s old: its git process is gone)", lock, age)
+                _remove(lock)
+        if found:
+            time.sleep(0.01)
+        return found
+
+    def _ref_locks(self) -> list[str]:
+        git_dir = os.path.dirname(self.index_file)
+        names = ["HEAD.lock", "packed-refs.lock"]
         try:
-            self.git.run(
-                "-c",
-                f"core.fsync={'reference' if self.fsync else 'none'}",
-                "update-ref",
-                "-m",
-                f"commit: {first}",
-                "HEAD",
-                commit,
-                base or ZERO,
-            )
-        except (GitFailed, Busy) as e:
-            if self.git.head() != base:
-                raise HeadMoved() from e
-            raise
+            with open(os.path.join(git_dir, "HEAD"), encoding="utf-8") as f:
+                head = f.read().strip()
+            if head.startswith("ref:"):
+                names.append(head[4:].strip() + ".lock")
+        except FileNotFoundError:
+            pass
+        return [p for p in (os.path.join(git_dir, n) for n in names) if os.path.exists(p)]
 
     # -- index.lock and the journal --------------------------------------------------------------
     def acquire(self) -> Held:
@@ -180,6 +210,9 @@ class CommitPath:
                 continue
             with os.fdopen(fd, "w") as f:
                 f.write(token)
+            for name in os.listdir(self.state_dir) if os.path.isdir(self.state_dir) else []:
+                if name.startswith("index."):  # a killed writer's staged index
+                    _remove(os.path.join(self.state_dir, name))
             held = Held(token, set(self._journal().get("paths", [])))
             if held.paths:
                 log.warning("bringing %d path(s) of an interrupted write to HEAD", len(held.paths))
@@ -316,14 +349,14 @@ class CommitPath:
 
     def _write_file(self, path: str, change: Change) -> None:
         target = os.path.join(self.root, path)
+        tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(path)}.wikibot-tmp")
+        _remove(tmp)  # a killed writer's, if any
         if change.data is None:
             if os.path.lexists(target) and not os.path.isdir(target):
                 os.remove(target)
                 self._prune_folders(path)
             return
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(path)}.wikibot-tmp")
-        _remove(tmp)
         if change.link:
             os.symlink(change.data.decode("utf-8", "surrogateescape"), tmp)
         else:
@@ -345,5 +378,5 @@ class CommitPath:
 def _remove(path: str) -> None:
     try:
         os.remove(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         pass

@@ -66,3 +66,10 @@ class Unavailable(WikiError):
 
     status = 503
     code = "unavailable"
+
+
+class StorageFull(WikiError):
+    """The disk holding the repository is full: nothing was written; free space, then retry."""
+
+    status = 507
+    code = "insufficient_storage"

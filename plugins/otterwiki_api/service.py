@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import mimetypes
 import os
 from collections.abc import Callable
@@ -18,9 +19,9 @@ from typing import Any, Protocol
 
 from .authors import Author
 from .commits import Change, CommitPath, HeadMoved
-from .errors import Busy, Conflict, Invalid, NotFound
+from .errors import Busy, Conflict, Invalid, NotFound, StorageFull
 from .frontmatter import split_frontmatter
-from .gitcli import Git, check_revision
+from .gitcli import Git, GitFailed, check_revision
 from .gitobjects import Entry
 from .page_index import LinkRules, PageIndex, PageRow
 from .pagepaths import (
@@ -213,6 +214,12 @@ class WikiService:
                     head = self.commits.commit(changes, message, author, base, held)
                 except HeadMoved:
                     continue
+                except (OSError, GitFailed) as e:
+                    if _disk_full(e):
+                        raise StorageFull(
+                            "the disk holding the wiki is full; nothing was written"
+                        ) from e
+                    raise
                 finally:
                     if held is not None:
                         self.commits.release(held)
@@ -693,6 +700,12 @@ class WikiService:
 
         self._write(plan, author)
         return {"deleted": True, "filename": clean}
+
+
+def _disk_full(error: Exception) -> bool:
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "No space left on device" in getattr(error, "stderr", "")
 
 
 def repository_lock(repository: str, timeout: float = 30.0) -> FileLock:

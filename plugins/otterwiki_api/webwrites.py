@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from otterwiki.gitstorage import StorageError
+import otterwiki.gitstorage as gitstorage
 from otterwiki.plugins import plugin_manager
 
 from .commits import ZERO, Change, CommitPath, HeadMoved, Held
@@ -28,6 +28,8 @@ from .gitobjects import Entry
 from .repolock import FileLock
 
 log = logging.getLogger(__name__)
+# gitstorage by module, not by name: importing it loads the plugins, and so this module, before
+# gitstorage's own names exist
 
 RETRIES = 5
 MUTATIONS = ("update", "store", "commit", "delete", "rename", "revert", "restore")
@@ -132,7 +134,7 @@ class WebWrites:
                 except HeadMoved:
                     continue
             else:
-                raise StorageError("the repository kept changing; try again")
+                raise gitstorage.StorageError("the repository kept changing; try again")
         finally:
             self.finish()
         return head
@@ -217,13 +219,15 @@ class WebWrites:
     ) -> None:
         self.storage._abspath(new_filename)
         if self.storage.exists(new_filename):
-            raise StorageError(
+            raise gitstorage.StorageError(
                 f'The filename "{new_filename}" already exist. Please choose a new filename.'
             )
         old_abs = self.storage._abspath(old_filename)
         new_abs = os.path.join(self.storage.path, new_filename)
         if not os.path.lexists(old_abs):
-            raise StorageError(f"Renaming {old_filename} to {new_filename} failed: not found.")
+            raise gitstorage.StorageError(
+                f"Renaming {old_filename} to {new_filename} failed: not found."
+            )
         moved = self._files([old_filename])
         prefix = old_filename.strip("/")
         targets = [new_filename.strip("/") + p[len(prefix) :] for p in moved]
@@ -263,9 +267,9 @@ class WebWrites:
             except HeadMoved:
                 continue
         else:
-            raise StorageError("Revert failed.")
+            raise gitstorage.StorageError("Revert failed.")
         if new is None:
-            raise StorageError("Revert failed.")
+            raise gitstorage.StorageError("Revert failed.")
         self._notify(sorted(changes))
 
     def _reverse(self, revision: str, head: str | None) -> dict[str, Change]:
@@ -275,7 +279,7 @@ class WebWrites:
                 "diff-tree", "-r", "-z", "--no-renames", "--root", "--no-commit-id", revision
             ).decode("utf-8", "surrogateescape")
         except GitFailed:
-            raise StorageError("Revert failed.") from None
+            raise gitstorage.StorageError("Revert failed.") from None
         tokens = out.split("\0")
         undo: dict[str, tuple[str, str]] = {}  # path -> (mode before, blob before), "" if none
         after: dict[str, str] = {}
@@ -284,11 +288,11 @@ class WebWrites:
             undo[path] = (old_mode, old_blob)
             after[path] = new_blob
         if not undo or head is None:
-            raise StorageError("Revert failed.")
+            raise gitstorage.StorageError("Revert failed.")
         now = self.git.tree_entries(head, sorted(undo))
         changes: dict[str, Change] = {}
         for path, (mode, blob) in undo.items():
             if now.get(path, ("", ZERO))[1] != after[path]:
-                raise StorageError("Revert failed.")  # changed again since: a conflict
+                raise gitstorage.StorageError("Revert failed.")  # changed again since: a conflict
             changes[path] = Change() if blob == ZERO else Change(entry=Entry(mode.encode(), blob))
         return changes

@@ -18,6 +18,7 @@ from otterwiki_api.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    StorageFull,
     TooLarge,
     Unauthorized,
     Unavailable,
@@ -45,6 +46,8 @@ def _advice(error: WikiError) -> str:
         return "Another write is in progress; retry in a few seconds."
     if isinstance(error, Unavailable):
         return "This capability is not available right now; use another tool (e.g. search_notes)."
+    if isinstance(error, StorageFull):
+        return "The wiki's disk is full; nothing was written. Tell the wiki's operator."
     if isinstance(error, TooLarge):
         return "Send less data in one call (split the note or the file)."
     if isinstance(error, Unauthorized | Forbidden):

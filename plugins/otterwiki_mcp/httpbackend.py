@@ -17,6 +17,7 @@ from otterwiki_api.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    StorageFull,
     TooLarge,
     Unauthorized,
     Unavailable,
@@ -27,7 +28,17 @@ from .backend import Author
 
 _ERRORS: dict[str, type[WikiError]] = {
     cls.code: cls
-    for cls in (Invalid, NotFound, Conflict, Unauthorized, Forbidden, TooLarge, Busy, Unavailable)
+    for cls in (
+        Invalid,
+        NotFound,
+        Conflict,
+        Unauthorized,
+        Forbidden,
+        TooLarge,
+        Busy,
+        Unavailable,
+        StorageFull,
+    )
 }
 _BY_STATUS: dict[int, type[WikiError]] = {cls.status: cls for cls in _ERRORS.values()}
 
