@@ -114,7 +114,12 @@ class WikiServe:
         cmd = [sys.executable, "-m", "wikibot", "serve", *self.flags, "--port", str(self.port)]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [*cmd, "--data-dir", self.data_dir], env=self.env, cwd=ROOT, stdout=log, stderr=log
+                [*cmd, "--data-dir", self.data_dir],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # a group of its own: `kill` takes its git children too
             )
         try:
             # through the gateway the first request builds the wiki app (a Lambda cold start)
@@ -123,6 +128,17 @@ class WikiServe:
             self.stop()
             raise
         return self
+
+    def kill(self, group: bool = True) -> None:
+        """SIGKILL, as a Lambda timeout or a power cut does: the server and (with `group`) the
+        git processes it started; without, those finish on their own."""
+        if self.process is not None:
+            if group:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            else:
+                self.process.kill()
+            self.process.wait()
+            self.process = None
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

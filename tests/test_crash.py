@@ -1,0 +1,287 @@
+"""A killed writer never breaks the wiki: crash faults during writes recover by themselves.
+
+Servers (`wikibot serve --direct` and the gateway mode) are SIGKILLed at random moments while
+API writes and web saves stream in, sometimes with their git children, sometimes leaving those
+to finish; git processes are also killed mid-commit under a live server. After every kill:
+`git fsck` is clean, the next API write and the next web save succeed within the stale-lock
+bound, every acknowledged write is in HEAD with its content, and the page index equals HEAD.
+A full disk (a small tmpfs in a mount namespace of its own) answers 507 and loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+from conftest import csrf_token, git
+from mcp_helpers import WikiServe
+from otterwiki_api.gitcli import Git
+
+KEY = "crash-admin-key"
+STALE = 2.0  # WIKIBOT_STALE_LOCK_SECONDS for these servers: the recovery bound under test
+ENV = {"WIKIBOT_API_KEY": KEY, "WIKIBOT_STALE_LOCK_SECONDS": str(STALE)}
+HERE = os.path.dirname(os.path.abspath(__file__))
+pytestmark = pytest.mark.slow
+
+
+def put(url: str, path: str, content: str, timeout: float = 30) -> requests.Response:
+    return requests.put(
+        f"{url}/api/v1/pages/{path}",
+        json={"content": content},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=timeout,
+    )
+
+
+def web_save(url: str, path: str, content: str) -> int:
+    session = requests.Session()
+    token = csrf_token(session.get(f"{url}/{path}/edit", timeout=30).text)
+    data = {"content": content, "commit": f"web {content}", "csrf_token": token}
+    resp = session.post(f"{url}/{path}/save", data=data, allow_redirects=False, timeout=30)
+    return resp.status_code
+
+
+class Stream:
+    """API writes (a new page each) from a thread until stopped; remembers what was
+    acknowledged and what was refused."""
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.url, self.prefix = url, prefix
+        self.acknowledged: dict[str, str] = {}
+        self.refused: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        n = 0
+        while not self._stop.is_set():
+            n += 1
+            path, content = f"{self.prefix}/p{n}", f"{self.prefix} write {n}"
+            try:
+                resp = put(self.url, path, content, timeout=10)
+            except requests.RequestException:
+                continue  # the server died mid-request: unknown outcome, neither list
+            (self.acknowledged if resp.status_code == 201 else self.refused)[path] = content
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+
+def check_repository(repo: str, acknowledged: dict[str, str]) -> None:
+    fsck = subprocess.run(
+        ["git", "fsck", "--strict", "--no-dangling"], cwd=repo, capture_output=True, text=True
+    )
+    assert fsck.returncode == 0, fsck.stderr
+    files = {p.lower() + ".md": c for p, c in acknowledged.items()}
+    blobs = Git(repo).cat_blobs([f"HEAD:{f}" for f in files])
+    missing = [f for f, b in zip(files, blobs, strict=True) if b is None or b.decode() != files[f]]
+    assert missing == [], f"acknowledged but not in HEAD: {missing}"
+
+
+def check_index(url: str, repo: str, prefix: str) -> None:
+    listed = requests.get(
+        f"{url}/api/v1/pages",
+        params={"prefix": prefix + "/"},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=30,
+    ).json()["pages"]
+    files = {p for p in Git(repo).ls_tree("HEAD", prefix.lower() + "/") if p.endswith(".md")}
+    assert {p["path"].lower() + ".md" for p in listed} == files
+
+
+def recover(server: WikiServe, repo: str, round_: int) -> float:
+    """Restart; the next API write and web save must succeed within the stale-lock bound."""
+    started = time.monotonic()
+    server.start()
+    resp = put(server.url, f"crash/after-{round_}", f"after {round_}")
+    assert resp.status_code == 201, resp.text
+    assert web_save(server.url, f"crash/web-{round_}", f"web after {round_}") in (302, 303)
+    elapsed = time.monotonic() - started
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    return elapsed
+
+
+def test_servers_killed_mid_write_recover(tmp_path):
+    data = str(tmp_path / "data")
+    rng = random.Random(7)
+    servers = [WikiServe(data, ENV, "--direct"), WikiServe(data, ENV)]
+    repo = os.path.join(data, "repository")
+    acknowledged: dict[str, str] = {}
+    recoveries = []
+    servers[0].start()
+    try:
+        for round_ in range(8):
+            server = servers[round_ % 2]
+            if server.process is None:
+                server.start()
+            stream = Stream(server.url, f"crash/r{round_}")
+            time.sleep(rng.uniform(0.3, 1.5))
+            server.kill(group=rng.random() < 0.5)
+            stream.stop()
+            acknowledged.update(stream.acknowledged)
+            check_repository(repo, acknowledged)
+            recoveries.append(recover(server, repo, round_))
+            check_index(server.url, repo, f"crash/r{round_}")
+            server.stop()
+        assert len(acknowledged) > 20
+        # restarted servers answer within the bound: no lock waits longer than the stale rule
+        assert max(recoveries) < STALE + 20, recoveries
+        print(
+            f"kills survived: 8, acknowledged writes: {len(acknowledged)}, recovery s: "
+            + ", ".join(f"{r:.1f}" for r in recoveries)
+        )
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def _git_children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if comm == "git" and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def test_git_killed_mid_commit_leaves_no_trace(tmp_path):
+    """git children killed at random under a live server: a write either answers 2xx and is in
+    HEAD, or answers an error and is in no commit; the repository stays sound."""
+    data = str(tmp_path / "data")
+    server = WikiServe(data, ENV, "--direct").start()
+    repo = os.path.join(data, "repository")
+    stop = threading.Event()
+    killed = []
+
+    def killer() -> None:
+        while not stop.is_set():
+            for pid in _git_children(server.process.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                except ProcessLookupError:
+                    pass
+            time.sleep(random.uniform(0.0, 0.01))
+
+    try:
+        stream = Stream(server.url, "crash/git")
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
+        time.sleep(8)
+        stop.set()
+        thread.join()
+        stream.stop()
+        assert killed, "no git process was killed"
+        assert stream.acknowledged and stream.refused, (len(stream.acknowledged), killed)
+        check_repository(repo, stream.acknowledged)
+        touched = set(git(repo, "log", "--name-only", "--format=").split())
+        assert [p for p in stream.refused if p.lower() + ".md" in touched] == []
+        assert recover(server, repo, 0) < STALE + 20
+        check_index(server.url, repo, "crash/git")
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("owner", ["git", "wikibot"])
+def test_a_stale_index_lock_blocks_no_write_for_long(tmp_path, owner):
+    """`.git/index.lock` left by a killed process: web saves used to fail until someone deleted
+    it by hand. A dead wikibot writer's lock (its journal's token) goes at once; any other one
+    once it is older than the stale bound."""
+    data = str(tmp_path / "data")
+    server = WikiServe(data, ENV, "--direct").start()
+    repo = os.path.join(data, "repository")
+    try:
+        assert put(server.url, "lock/first", "first").status_code == 201
+        server.kill()
+        lock = os.path.join(repo, ".git", "index.lock")
+        if owner == "wikibot":
+            journal = os.path.join(repo, ".git", "wikibot", "journal")
+            with open(journal, "w") as f:
+                json.dump({"paths": ["lock/first.md"], "token": "dead-writer"}, f)
+            with open(lock, "w") as f:
+                f.write("dead-writer")
+            with open(os.path.join(repo, "lock", "first.md"), "w") as f:
+                f.write("half-written by the dead writer")
+        else:
+            shutil.copy(os.path.join(repo, ".git", "index"), lock)  # as a killed git leaves it
+        took = recover(server, repo, 0)
+        assert took < STALE + 20
+        assert not os.path.exists(lock)
+        if owner == "wikibot":  # the dead writer's half-written file is back to HEAD
+            assert open(os.path.join(repo, "lock", "first.md")).read() == "first"
+    finally:
+        server.stop()
+
+
+PROBE = r"""
+import json, os, sys, base64, subprocess
+os.environ["WIKIBOT_API_KEY"] = "k"
+os.environ["WIKIBOT_SEARCH_EMBEDDER"] = "none"
+from wikibot import localwiki
+data = localwiki.prepare(sys.argv[1])
+app = localwiki.create_app(data)
+client = app.test_client()
+auth = {"Authorization": "Bearer k"}
+head = lambda: subprocess.run(["git", "rev-parse", "HEAD"], cwd=data.repository,
+                              capture_output=True, text=True).stdout.strip()
+assert client.put("/api/v1/pages/Full", json={"content": "kept"}, headers=auth).status_code == 201
+before, answers = head(), []
+blob = base64.b64encode(os.urandom(1024 * 1024)).decode()
+for i in range(40):
+    resp = client.post("/api/v1/pages/Full/attachments", headers=auth,
+                       json={"filename": f"f{i}.bin", "content": blob})
+    answers.append((resp.status_code, (resp.get_json() or {}).get("code")))
+    if resp.status_code != 201:
+        break
+    before = head()
+fsck = subprocess.run(["git", "fsck", "--strict", "--no-dangling"], cwd=data.repository,
+                      capture_output=True, text=True)
+page = client.get("/api/v1/pages/Full", headers=auth).get_json()
+print("PROBE " + json.dumps({"answers": answers, "head_kept": head() == before,
+      "fsck": fsck.returncode, "fsck_err": fsck.stderr[-500:], "content": page["content"]}))
+"""
+
+
+def test_a_full_disk_answers_507_and_loses_nothing(tmp_path):
+    if not shutil.which("unshare"):
+        pytest.fail("unshare (util-linux) is needed for the full-disk test")
+    mount = str(tmp_path / "small")
+    os.makedirs(mount)
+    script = (
+        f"mount -t tmpfs -o size=12m tmpfs {mount} && "
+        f'exec {sys.executable} -c "$PROBE" {mount}/data'
+    )
+    proc = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script],
+        env={**os.environ, "PROBE": PROBE},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=HERE,
+    )
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("PROBE ")), None)
+    assert line, proc.stdout[-2000:] + proc.stderr[-3000:]
+    result = json.loads(line[6:])
+    last = result["answers"][-1]
+    assert last == [507, "insufficient_storage"], result["answers"]
+    assert result["head_kept"] and result["fsck"] == 0, result
+    assert result["content"] == "kept"
