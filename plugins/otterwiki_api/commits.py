@@ -30,17 +30,21 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from .authors import without_crud
 from .errors import Busy
-from .gitcli import Git, GitFailed
+from .gitcli import Commit, Git, GitFailed
 from .gitobjects import (
     FILE_MODE,
     LINK_MODE,
     Entry,
     ObjectWriter,
     build_tree,
+    clean_message,
     commit_object,
     folders_of,
+    ident_name,
 )
+from .indexfile import patch_index
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +93,9 @@ class CommitPath:
         author: tuple[str, str],
         base: str | None,
         held: Held | None = None,
-    ) -> str | None:
+    ) -> Commit | None:
         """Commit `changes` on top of `base` (the HEAD the caller read) and bring the working
-        tree and the index along; returns the new HEAD, or None when the tree would not change
+        tree and the index along; returns the new commit, or None when the tree would not change
         (nothing is committed then). Raises HeadMoved when HEAD is not `base` any more, Busy when
         another process keeps `index.lock`. With `held`, the caller (a web-UI write that changed
         the working tree itself) took the lock and releases it."""
@@ -100,7 +104,8 @@ class CommitPath:
         tree = build_tree(self.objects, trees, entries)
         if tree == base_tree:
             return None
-        commit = self.objects.write(b"commit", commit_object(tree, base, author, message))
+        when = int(time.time())
+        commit = self.objects.write(b"commit", commit_object(tree, base, author, message, when))
         own = held is None
         held = held or self.acquire()
         try:
@@ -122,7 +127,15 @@ class CommitPath:
         held.paths.clear()
         if own:
             self._drop(held)
-        return commit
+        return Commit(
+            commit,
+            ident_name(author[0]),
+            without_crud(author[1]),
+            when,
+            clean_message(message),
+            [("D" if e is None else "M", p) for p, e in entries.items()],
+            {p: e.blob for p, e in entries.items() if e is not None},
+        )
 
     def _entry(self, change: Change) -> Entry | None:
         if change.entry is not None:
@@ -214,9 +227,11 @@ class CommitPath:
                 if name.startswith("index."):  # a killed writer's staged index
                     _remove(os.path.join(self.state_dir, name))
             held = Held(token, set(self._journal().get("paths", [])))
-            if held.paths:
-                log.warning("bringing %d path(s) of an interrupted write to HEAD", len(held.paths))
             self._write_journal(held)
+            if held.paths:  # an interrupted write's: back to HEAD before anything else
+                log.warning("bringing %d path(s) of an interrupted write to HEAD", len(held.paths))
+                self._back_to_head(held)
+                self._write_journal(held)
             return held
 
     def _clear_stale_lock(self) -> bool:
@@ -335,16 +350,24 @@ class CommitPath:
             else:
                 self.git.run("read-tree", "--empty", env=env)
             return staged
-        # copy2 keeps the index's time: git decides by it which entries are "racily clean" (a
-        # file rewritten in the second the index was written, with the same size), and a copy
-        # dated now would make git trust such entries' stale stat data
-        shutil.copy2(self.index_file, staged)
-        if entries:
-            lines = "".join(
-                f"{e.mode.decode()} {e.blob}\t{p}\n" if e else f"0 {ZERO}\t{p}\n"
-                for p, e in entries.items()
-            )
-            self.git.run("update-index", "--index-info", input=lines.encode(), env=env)
+        # the staged index keeps the old one's time: git decides by it which entries are "racily
+        # clean" (a file rewritten in the second the index was written, with the same size),
+        # and a copy dated now would make git trust such entries' stale stat data
+        with open(self.index_file, "rb") as f:
+            current = f.read()
+            times = os.fstat(f.fileno())
+        patched = patch_index(current, entries, self.objects.algorithm) if entries else current
+        if patched is not None:
+            with open(staged, "wb") as f:
+                f.write(patched)
+            os.utime(staged, ns=(times.st_atime_ns, times.st_mtime_ns))
+            return staged
+        shutil.copy2(self.index_file, staged)  # copy2: the time, as above
+        lines = "".join(
+            f"{e.mode.decode()} {e.blob}\t{p}\n" if e else f"0 {ZERO}\t{p}\n"
+            for p, e in entries.items()
+        )
+        self.git.run("update-index", "--index-info", input=lines.encode(), env=env)
         return staged
 
     def _write_file(self, path: str, change: Change) -> None:

@@ -195,13 +195,18 @@ def commit_object(
     offset = time.localtime(stamp).tm_gmtoff // 60
     sign = "+" if offset >= 0 else "-"
     zone = f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
-    name = without_crud(author[0]) or "Anonymous"
-    ident = f"{name} <{without_crud(author[1])}> {stamp} {zone}"
+    ident = f"{ident_name(author[0])} <{without_crud(author[1])}> {stamp} {zone}"
     lines = [f"tree {tree}"]
     if parent:
         lines.append(f"parent {parent}")
     lines += [f"author {ident}", f"committer {ident}", "", clean_message(message)]
     return "\n".join(lines).encode("utf-8")
+
+
+def ident_name(name: str) -> str:
+    """The author name a commit records (git would refuse an empty one; Otterwiki's anonymous
+    editor has none)."""
+    return without_crud(name) or "Anonymous"
 
 
 def clean_message(message: str) -> str:

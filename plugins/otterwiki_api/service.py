@@ -211,7 +211,7 @@ class WikiService:
                 try:
                     base = self.index.ensure_current()
                     changes, message = plan(base)
-                    head = self.commits.commit(changes, message, author, base, held)
+                    made = self.commits.commit(changes, message, author, base, held)
                 except HeadMoved:
                     continue
                 except (OSError, GitFailed) as e:
@@ -223,10 +223,12 @@ class WikiService:
                 finally:
                     if held is not None:
                         self.commits.release(held)
-                if head is not None:
-                    self.index.ensure_current()
-                    self.listener.repository_changed(sorted(changes))
-                return head
+                if made is None:
+                    return None
+                known = {p: c.data for p, c in changes.items() if c.data is not None}
+                self.index.record(made, base, known)
+                self.listener.repository_changed(sorted(changes))
+                return made.revision
         raise Busy("other processes kept moving the branch (git update-ref); retry shortly")
 
     @staticmethod

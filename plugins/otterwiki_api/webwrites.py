@@ -118,7 +118,7 @@ class WebWrites:
                 return Change(f.read())
         return Change()
 
-    def _commit_touched(self, paths: Iterable[str], message: str | None, author: Any) -> str | None:
+    def _commit_touched(self, paths: Iterable[str], message: str | None, author: Any) -> None:
         """Commit the working-tree state of `paths` and of everything this request touched."""
         held = self._held()
         self.commits.touch(held, self._files(paths))
@@ -127,7 +127,7 @@ class WebWrites:
         try:
             for _ in range(RETRIES):
                 try:
-                    head = self.commits.commit(
+                    self.commits.commit(
                         changes, message or "", (name, email), self.git.head(), held
                     )
                     break
@@ -137,7 +137,6 @@ class WebWrites:
                 raise gitstorage.StorageError("the repository kept changing; try again")
         finally:
             self.finish()
-        return head
 
     def _notify(self, files: list[str]) -> None:
         """What GitStorage does after each commit: plugins hear of it, auto-push runs."""

@@ -1,0 +1,121 @@
+"""Patching entries of git's index file in place, for the common write: files that are already
+tracked get new contents.
+
+`git update-index` on a 10,000-entry index takes 8-10 ms (it verifies and rewrites the whole
+file, and rebuilds the cache tree); changing the few entries a write touches and checksumming
+once takes about 2 ms. Only the simple case is done here — a version 2 or 3 index, every path
+already an entry at stage 0, no split or sparse index — and None tells the caller to let git do
+it. Patched entries get zero stat data, so git compares their contents on its next look (as
+after `update-index --index-info`); the file keeps the old index's time, so git's racy-clean
+rule judges every other entry exactly as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from .gitobjects import Entry
+
+_VALID_MODES = {0o100644, 0o100755, 0o120000, 0o160000}
+_FIXED = 62  # stat data (40 bytes), object id (20), flags (2) in a sha1 index
+_DROPPED = {b"TREE", b"EOIE", b"IEOT"}  # the cache tree and the offsets that cover it
+_UNSUPPORTED = {b"link", b"sdir"}  # split and sparse indexes: git's job
+
+
+def patch_index(data: bytes, entries: Mapping[str, Entry | None], algorithm: str) -> bytes | None:
+    """The index `data` with `entries` set, or None when this is not the simple case."""
+    oid_size = hashlib.new(algorithm).digest_size
+    if data[:4] != b"DIRC" or int.from_bytes(data[4:8], "big") not in (2, 3):
+        return None
+    if any(e is None for e in entries.values()):
+        return None  # removals change the entry count
+    fixed = _FIXED - 20 + oid_size
+    out = bytearray(data[:-oid_size])
+    end = _entries_end(out, oid_size)
+    if end is None:
+        return None
+    for path, entry in entries.items():
+        assert entry is not None
+        start = _find(out, path.encode("utf-8", "surrogateescape"), fixed, end)
+        if start is None:
+            return None
+        out[start : start + 24] = bytes(24)  # ctime, mtime, dev, ino
+        out[start + 24 : start + 28] = int(entry.mode, 8).to_bytes(4, "big")
+        out[start + 28 : start + 40] = bytes(12)  # uid, gid, size
+        out[start + 40 : start + 40 + oid_size] = bytes.fromhex(entry.blob)
+    extensions = _extensions(bytes(out[end:]))
+    if extensions is None:
+        return None
+    kept = b"".join(raw for sig, raw in extensions if sig not in _DROPPED)
+    body = bytes(out[:end]) + kept
+    return body + hashlib.new(algorithm, body).digest()
+
+
+def _find(data: bytearray, name: bytes, fixed: int, end: int) -> int | None:
+    """Start of the stage-0 entry named `name`, checked well enough that a path ending in the
+    same bytes is never mistaken for it."""
+    needle = name + b"\0"
+    pos = data.find(needle, 12, end)
+    while pos != -1:
+        for extended in (False, True):
+            start = pos - fixed - (2 if extended else 0)
+            if start < 12:
+                continue
+            flags = int.from_bytes(data[start + fixed - 2 : start + fixed], "big")
+            if (
+                bool(flags & 0x4000) == extended
+                and (flags >> 12) & 3 == 0
+                and (flags & 0xFFF) == min(len(name), 0xFFF)
+                and int.from_bytes(data[start + 24 : start + 28], "big") in _VALID_MODES
+                and _padding_ok(data, pos + len(name), start)
+            ):
+                return start
+        pos = data.find(needle, pos + 1, end)
+    return None
+
+
+def _padding_ok(data: bytearray, name_end: int, start: int) -> bool:
+    """An entry's name is followed by 1 to 8 NULs up to a multiple of 8 from its start."""
+    size = (name_end - start + 8) & ~7
+    return data[name_end : start + size] == bytes(start + size - name_end)
+
+
+def _entries_end(data: bytearray, oid_size: int) -> int | None:
+    """Where the extensions begin. git writes the cache tree (TREE) first when it has one:
+    the last "TREE" from which the extensions parse exactly to the end is it (found in C, not
+    by walking 10,000 entries in Python); without one, the entries are walked by their sizes."""
+    pos = len(data)
+    while True:
+        pos = data.rfind(b"TREE", 12, pos)
+        if pos == -1:
+            break
+        if pos % 8 == 4 and _extensions(bytes(data[pos:])) is not None:
+            return pos
+    count = int.from_bytes(data[8:12], "big")
+    pos = 12
+    fixed = _FIXED - 20 + oid_size
+    for _ in range(count):
+        flags = int.from_bytes(data[pos + fixed - 2 : pos + fixed], "big")
+        extra = 2 if flags & 0x4000 else 0
+        length = flags & 0xFFF
+        if length == 0xFFF:
+            length = data.index(b"\0", pos + fixed + extra) - (pos + fixed + extra)
+        pos += (fixed + extra + length + 8) & ~7
+        if pos > len(data):
+            return None
+    return pos
+
+
+def _extensions(raw: bytes) -> list[tuple[bytes, bytes]] | None:
+    found = []
+    pos = 0
+    while pos < len(raw):
+        if pos + 8 > len(raw):
+            return None
+        sig, size = raw[pos : pos + 4], int.from_bytes(raw[pos + 4 : pos + 8], "big")
+        if sig in _UNSUPPORTED or pos + 8 + size > len(raw):
+            return None
+        found.append((sig, raw[pos : pos + 8 + size]))
+        pos += 8 + size
+    return found

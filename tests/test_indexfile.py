@@ -1,0 +1,80 @@
+"""The in-place index patch gives exactly what `git update-index --index-info` gives."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from conftest import git
+from otterwiki_api.gitobjects import Entry
+from otterwiki_api.indexfile import patch_index
+
+
+LONG = "/".join(["z" * 150] * 2) + ".md"  # longer than 255 bytes, past one flags byte
+
+
+@pytest.fixture
+def repo(tmp_path):
+    path = str(tmp_path / "r")
+    subprocess.run(["git", "init", "-q", path], check=True)
+    names = ["a.md", "xa.md", "dir/a.md", "dir/sub/b.md", "ünï/cödé.md", LONG]
+    for name in names:
+        os.makedirs(os.path.dirname(os.path.join(path, name)) or path, exist_ok=True)
+        with open(os.path.join(path, name), "w") as f:
+            f.write(f"first {name}")
+    git(path, "add", "-A")
+    env = {"GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a"}
+    git(path, "commit", "-q", "-m", "one", env={**env, "GIT_COMMITTER_EMAIL": "a@b"})
+    return path
+
+
+def blob(repo: str, text: str) -> str:
+    return subprocess.run(
+        ["git", "hash-object", "-w", "--stdin"], cwd=repo, input=text, capture_output=True,
+        text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def by_git(repo: str, entries: dict[str, Entry]) -> str:
+    copy = os.path.join(repo, ".git", "by-git")
+    shutil.copy(os.path.join(repo, ".git", "index"), copy)
+    lines = "".join(f"{e.mode.decode()} {e.blob}\t{p}\n" for p, e in entries.items())
+    subprocess.run(
+        ["git", "update-index", "--index-info"], cwd=repo, input=lines, text=True, check=True,
+        env={**os.environ, "GIT_INDEX_FILE": copy},
+    )  # fmt: skip
+    return git(repo, "ls-files", "-s", "--debug", env={"GIT_INDEX_FILE": copy})
+
+
+@pytest.mark.parametrize("intent_to_add", [False, True])
+def test_patch_equals_git(repo, intent_to_add):
+    if intent_to_add:  # an entry with extended flags makes the index version 3
+        with open(os.path.join(repo, "new.md"), "w") as f:
+            f.write("new")
+        git(repo, "add", "-N", "new.md")
+    entries = {
+        "a.md": Entry(b"100644", blob(repo, "second a")),
+        "dir/sub/b.md": Entry(b"100755", blob(repo, "second b")),
+        "ünï/cödé.md": Entry(b"100644", blob(repo, "second c")),
+        LONG: Entry(b"100644", blob(repo, "second z")),
+    }
+    index = os.path.join(repo, ".git", "index")
+    expected = by_git(repo, entries)
+    patched = patch_index(open(index, "rb").read(), entries, "sha1")
+    assert patched is not None
+    with open(index, "wb") as f:
+        f.write(patched)
+    assert git(repo, "ls-files", "-s", "--debug") == expected  # git reads it: checksum valid
+    staged = git(repo, "diff", "--cached", "--name-only").split("\n")
+    assert sorted(filter(None, staged)) == sorted(entries)  # and xa.md, dir/a.md untouched
+    subprocess.run(["git", "fsck", "--no-dangling"], cwd=repo, check=True, capture_output=True)
+
+
+def test_what_it_does_not_do_is_left_to_git(repo):
+    index = open(os.path.join(repo, ".git", "index"), "rb").read()
+    some = blob(repo, "x")
+    assert patch_index(index, {"new.md": Entry(b"100644", some)}, "sha1") is None  # an addition
+    assert patch_index(index, {"a.md": None}, "sha1") is None  # a removal
+    assert patch_index(index[:20], {"a.md": Entry(b"100644", some)}, "sha1") is None
