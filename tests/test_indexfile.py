@@ -11,7 +11,6 @@ from conftest import git
 from otterwiki_api.gitobjects import Entry
 from otterwiki_api.indexfile import patch_index
 
-
 LONG = "/".join(["z" * 150] * 2) + ".md"  # longer than 255 bytes, past one flags byte
 
 

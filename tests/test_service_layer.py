@@ -109,3 +109,23 @@ def test_failed_commit_rolls_back_the_working_tree(tmp_path, monkeypatch):
     assert not (tmp_path / "repo" / "new.md").exists()
     assert git(repo, "status", "--porcelain") == ""
     assert git(repo, "log", "--format=%s").splitlines() == ["[api] Create: Keep"]
+
+
+def test_temporary_files_of_killed_writers_are_cleared(tmp_path):
+    """A rebuild of the page index, a vector-store or OAuth-state save killed half way leaves
+    its temporary file; the next writer (holding the same lock) removes it."""
+    from otterwiki_api.atomicfile import atomic_write
+
+    svc = make_service(tmp_path)
+    svc.put_page("Home", "x", AUTHOR)
+    index_dir = tmp_path / "repo" / ".git" / "wikibot"
+    leftover = index_dir / "pages.sqlite3.4242.1.tmp"
+    leftover.write_bytes(b"half a database")
+    os.remove(index_dir / "pages.sqlite3")
+    assert svc.list_pages().total == 1  # rebuilt
+    assert not leftover.exists()
+    state = tmp_path / "state.json"
+    (tmp_path / "state.json.4242.7.tmp").write_text("{half")
+    atomic_write(str(state), b"{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "state.json"]
+    assert oct(state.stat().st_mode & 0o777) == "0o600"

@@ -7,7 +7,8 @@ external git user (`git commit -- file` and `git commit -a`), and a `git status`
 taking `.git/index.lock`. Afterwards, from git itself: every commit belongs to exactly one
 operation and changes exactly its files with exactly its content and author; every
 acknowledged write is in history, no refused one is; replaying the operations in history order
-gives HEAD (nothing reverted); `git fsck` is clean; every server's page index equals HEAD.
+gives HEAD (nothing reverted); `git fsck` is clean; every server's page index equals HEAD, and
+so does the semantic index once it has caught up.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def storm(tmp_path_factory):
     data = str(tmp_path_factory.mktemp("storm") / "data")
-    servers = [WikiServe(data, {"WIKIBOT_API_KEY": KEY}, "--direct").start()]
+    # the direct server keeps a semantic index with the local model, synced on every write
+    searching = {"WIKIBOT_API_KEY": KEY, "WIKIBOT_SEARCH_EMBEDDER": "local"}
+    servers = [WikiServe(data, searching, "--direct").start()]
     servers.append(WikiServe(data, {"WIKIBOT_API_KEY": KEY}).start())
     repo = os.path.join(data, "repository")
     start = git(repo, "rev-parse", "HEAD").strip()
@@ -140,3 +143,17 @@ def test_every_page_index_equals_head(storm):
             filename = page["path"].lower() + ".md"
             last = git(repo, "log", "-1", "--format=%H", "--", filename).strip()
             assert page["revision"] == last, filename
+
+
+def test_the_semantic_index_equals_head(storm):
+    repo, url = storm["repo"], storm["servers"][0].url
+    auth = {"Authorization": f"Bearer {KEY}"}
+    status: dict = {}
+    for _ in range(120):  # bounded steps, as a client drives a long reindex
+        status = requests.post(f"{url}/api/v1/reindex", json={}, headers=auth, timeout=120).json()
+        if status["status"] == "complete":
+            break
+    assert status["status"] == "complete", status
+    assert status["index_head"] == git(repo, "rev-parse", "HEAD").strip()
+    pages = [p for p in Git(repo).ls_tree("HEAD") if p.endswith(".md")]
+    assert status["pages"] == len(pages)

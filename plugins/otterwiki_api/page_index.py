@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from .atomicfile import clear_leftovers, temp_path
 from .frontmatter import page_category, page_tags, page_title, split_frontmatter
 from .gitcli import Commit, Git
 from .pagepaths import display_path, filename_for
@@ -224,7 +225,8 @@ class PageIndex:
         started = time.perf_counter()
         log.info("page index: full rebuild (%s)", reason)
         os.makedirs(self.index_dir, exist_ok=True)
-        tmp = f"{self.db_path}.tmp-{os.getpid()}-{threading.get_ident()}"
+        clear_leftovers(self.db_path)  # a killed rebuild's (this runs under the index's lock)
+        tmp = temp_path(self.db_path)
         if os.path.exists(tmp):
             os.remove(tmp)
         conn = sqlite3.connect(tmp, isolation_level=None)

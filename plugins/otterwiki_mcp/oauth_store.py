@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
+from otterwiki_api.atomicfile import atomic_write
 from otterwiki_api.repolock import FileLock
 
 SECTIONS = ("clients", "pending", "codes", "access", "refresh")
@@ -58,11 +59,7 @@ class OAuthStore:
     def _save(self) -> None:
         if not self.path:
             return
-        tmp = f"{self.path}.{os.getpid()}.{threading.get_ident()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(self._state, f, sort_keys=True)
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps(self._state, sort_keys=True).encode("utf-8"))
         stat = os.stat(self.path)
         self._stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from otterwiki_api.atomicfile import atomic_write
 from otterwiki_api.repolock import FileLock
 
 if TYPE_CHECKING:  # numpy loads at the first search or sync, not with the wiki (~0.1 s)
@@ -176,12 +177,7 @@ class VectorStore:
             vectors=state.vectors,
             meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
         )
-        tmp = f"{self.path}.{os.getpid()}.{threading.get_ident()}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(buffer.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        atomic_write(self.path, buffer.getvalue(), 0o644)
 
     @contextmanager
     def update(self, timeout: float | None = None) -> Iterator[StoreState | None]:
