@@ -36,7 +36,7 @@ def blob(repo: str, text: str) -> str:
     ).stdout.strip()  # fmt: skip
 
 
-def by_git(repo: str, entries: dict[str, Entry]) -> str:
+def by_git(repo: str, entries: dict[str, Entry]) -> tuple[str, str]:
     copy = os.path.join(repo, ".git", "by-git")
     shutil.copy(os.path.join(repo, ".git", "index"), copy)
     lines = "".join(f"{e.mode.decode()} {e.blob}\t{p}\n" for p, e in entries.items())
@@ -44,7 +44,8 @@ def by_git(repo: str, entries: dict[str, Entry]) -> str:
         ["git", "update-index", "--index-info"], cwd=repo, input=lines, text=True, check=True,
         env={**os.environ, "GIT_INDEX_FILE": copy},
     )  # fmt: skip
-    return git(repo, "ls-files", "-s", "--debug", env={"GIT_INDEX_FILE": copy})
+    env = {"GIT_INDEX_FILE": copy}
+    return git(repo, "ls-files", "-s", "--debug", env=env), git(repo, "write-tree", env=env)
 
 
 @pytest.mark.parametrize("intent_to_add", [False, True])
@@ -60,12 +61,14 @@ def test_patch_equals_git(repo, intent_to_add):
         LONG: Entry(b"100644", blob(repo, "second z")),
     }
     index = os.path.join(repo, ".git", "index")
-    expected = by_git(repo, entries)
+    expected, tree = by_git(repo, entries)
     patched = patch_index(open(index, "rb").read(), entries, "sha1")
-    assert patched is not None
+    assert patched is not None and b"TREE" in patched  # the cache tree is kept, parts invalid
     with open(index, "wb") as f:
         f.write(patched)
     assert git(repo, "ls-files", "-s", "--debug") == expected  # git reads it: checksum valid
+    # a cache-tree node left valid above a changed file would make write-tree reuse a stale tree
+    assert git(repo, "write-tree") == tree
     staged = git(repo, "diff", "--cached", "--name-only").split("\n")
     assert sorted(filter(None, staged)) == sorted(entries)  # and xa.md, dir/a.md untouched
     subprocess.run(["git", "fsck", "--no-dangling"], cwd=repo, check=True, capture_output=True)

@@ -19,7 +19,7 @@ from .gitobjects import Entry
 
 _VALID_MODES = {0o100644, 0o100755, 0o120000, 0o160000}
 _FIXED = 62  # stat data (40 bytes), object id (20), flags (2) in a sha1 index
-_DROPPED = {b"TREE", b"EOIE", b"IEOT"}  # the cache tree and the offsets that cover it
+_DROPPED = {b"EOIE", b"IEOT"}  # offsets into the file; optional, git writes them anew
 _UNSUPPORTED = {b"link", b"sdir"}  # split and sparse indexes: git's job
 
 
@@ -47,9 +47,51 @@ def patch_index(data: bytes, entries: Mapping[str, Entry | None], algorithm: str
     extensions = _extensions(bytes(out[end:]))
     if extensions is None:
         return None
-    kept = b"".join(raw for sig, raw in extensions if sig not in _DROPPED)
+    folders = {p.rsplit("/", 1)[0] if "/" in p else "" for p in entries}
+    kept = b"".join(
+        _invalidate(raw, folders, oid_size) if sig == b"TREE" else raw
+        for sig, raw in extensions
+        if sig not in _DROPPED
+    )
     body = bytes(out[:end]) + kept
     return body + hashlib.new(algorithm, body).digest()
+
+
+def _invalidate(raw: bytes, folders: set[str], oid_size: int) -> bytes:
+    """The cache-tree extension with the trees above `folders` marked invalid (entry count -1,
+    no object id), as git does when entries below them change; the rest stays valid, so git's
+    next `write-tree` or `commit` still skips every untouched folder. Its nodes come in
+    pre-order: `name NUL count SP subtrees LF [id]`."""
+    stale = {""}
+    for folder in folders:
+        parts = folder.split("/") if folder else []
+        stale.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    data = raw[8:]
+    out = bytearray()
+    pos = 0
+    stack: list[tuple[str, int]] = []  # (path of a node, subtrees still to come)
+    while pos < len(data):
+        nul = data.index(b"\0", pos)
+        newline = data.index(b"\n", nul)
+        name = data[pos:nul].decode("utf-8", "surrogateescape")
+        count, subtrees = data[nul + 1 : newline].split(b" ")
+        while stack and stack[-1][1] == 0:
+            stack.pop()
+        parent = stack[-1][0] if stack else None
+        if stack:
+            stack[-1] = (parent, stack[-1][1] - 1)
+        path = "" if parent is None else (f"{parent}/{name}" if parent else name)
+        pos = newline + 1
+        oid = b""
+        if int(count) >= 0:
+            oid = data[pos : pos + oid_size]
+            pos += oid_size
+        if path in stale:
+            count, oid = b"-1", b""
+        out += data[nul - len(name.encode("utf-8", "surrogateescape")) : nul + 1]
+        out += count + b" " + subtrees + b"\n" + oid
+        stack.append((path, int(subtrees)))
+    return b"TREE" + len(out).to_bytes(4, "big") + bytes(out)
 
 
 def _find(data: bytearray, name: bytes, fixed: int, end: int) -> int | None:
