@@ -36,10 +36,13 @@ def blob(repo: str, text: str) -> str:
     ).stdout.strip()  # fmt: skip
 
 
-def by_git(repo: str, entries: dict[str, Entry]) -> tuple[str, str]:
+def by_git(repo: str, entries: dict[str, Entry | None]) -> tuple[str, str]:
     copy = os.path.join(repo, ".git", "by-git")
     shutil.copy(os.path.join(repo, ".git", "index"), copy)
-    lines = "".join(f"{e.mode.decode()} {e.blob}\t{p}\n" for p, e in entries.items())
+    lines = "".join(
+        f"{e.mode.decode()} {e.blob}\t{p}\n" if e else f"0 {'0' * 40}\t{p}\n"
+        for p, e in entries.items()
+    )
     subprocess.run(
         ["git", "update-index", "--index-info"], cwd=repo, input=lines, text=True, check=True,
         env={**os.environ, "GIT_INDEX_FILE": copy},
@@ -59,6 +62,13 @@ def test_patch_equals_git(repo, intent_to_add):
         "dir/sub/b.md": Entry(b"100755", blob(repo, "second b")),
         "ünï/cödé.md": Entry(b"100644", blob(repo, "second c")),
         LONG: Entry(b"100644", blob(repo, "second z")),
+        # additions at the start, in the middle, in a new folder and at the end; removals
+        "0.md": Entry(b"100644", blob(repo, "zero")),
+        "dir/aa.md": Entry(b"100644", blob(repo, "aa")),
+        "new/folder/c.md": Entry(b"100644", blob(repo, "c")),
+        "zzz.md": Entry(b"100644", blob(repo, "last")),
+        "xa.md": None,
+        "dir/a.md": None,
     }
     index = os.path.join(repo, ".git", "index")
     expected, tree = by_git(repo, entries)
@@ -70,13 +80,34 @@ def test_patch_equals_git(repo, intent_to_add):
     # a cache-tree node left valid above a changed file would make write-tree reuse a stale tree
     assert git(repo, "write-tree") == tree
     staged = git(repo, "diff", "--cached", "--name-only").split("\n")
-    assert sorted(filter(None, staged)) == sorted(entries)  # and xa.md, dir/a.md untouched
+    assert sorted(filter(None, staged)) == sorted(entries)  # nothing else
     subprocess.run(["git", "fsck", "--no-dangling"], cwd=repo, check=True, capture_output=True)
 
 
+@pytest.mark.parametrize("count", [1, 2, 3, 50])
+def test_insertion_points_in_indexes_of_any_size(tmp_path, count):
+    """The binary search over byte offsets finds every slot, in small and larger indexes."""
+    path = str(tmp_path / "r")
+    subprocess.run(["git", "init", "-q", path], check=True)
+    for i in range(count):
+        with open(os.path.join(path, f"p{i * 2:03d}.md"), "w") as f:
+            f.write(str(i))
+    git(path, "add", "-A")
+    index = os.path.join(path, ".git", "index")
+    for i in range(-1, count * 2 + 1, 2):
+        entries = {f"p{i:03d}.md": Entry(b"100644", blob(path, f"new {i}"))}
+        expected, _ = by_git(path, entries)
+        patched = patch_index(open(index, "rb").read(), entries, "sha1")
+        copy = index + ".patched"
+        with open(copy, "wb") as f:
+            f.write(patched)
+        assert git(path, "ls-files", "-s", "--debug", env={"GIT_INDEX_FILE": copy}) == expected
+
+
 def test_what_it_does_not_do_is_left_to_git(repo):
-    index = open(os.path.join(repo, ".git", "index"), "rb").read()
+    index = os.path.join(repo, ".git", "index")
     some = blob(repo, "x")
-    assert patch_index(index, {"new.md": Entry(b"100644", some)}, "sha1") is None  # an addition
-    assert patch_index(index, {"a.md": None}, "sha1") is None  # a removal
-    assert patch_index(index[:20], {"a.md": Entry(b"100644", some)}, "sha1") is None
+    change = {"a.md": Entry(b"100644", some)}
+    assert patch_index(open(index, "rb").read()[:-1], change, "sha1") is None  # not all there
+    git(repo, "update-index", "--index-version", "4")  # prefix-compressed names
+    assert patch_index(open(index, "rb").read(), change, "sha1") is None

@@ -95,29 +95,30 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def parse_tree(data: bytes, oid_bytes: int) -> dict[bytes, tuple[bytes, str]]:
-    """{name: (mode, object id)} of a raw tree object."""
-    entries: dict[bytes, tuple[bytes, str]] = {}
+def parse_tree(data: bytes, oid_bytes: int) -> dict[bytes, tuple[bytes, bytes]]:
+    """{name: (mode, the entry's raw bytes)} of a raw tree object, in its order."""
+    entries: dict[bytes, tuple[bytes, bytes]] = {}
     pos = 0
     while pos < len(data):
         space = data.index(b" ", pos)
         nul = data.index(b"\0", space)
-        mode, name = data[pos:space], data[space + 1 : nul]
-        entries[name] = (mode, data[nul + 1 : nul + 1 + oid_bytes].hex())
-        pos = nul + 1 + oid_bytes
+        end = nul + 1 + oid_bytes
+        entries[data[space + 1 : nul]] = (data[pos:space], data[pos:end])
+        pos = end
     return entries
 
 
-def format_tree(entries: Mapping[bytes, tuple[bytes, str]]) -> bytes:
+def tree_entry(mode: bytes, name: bytes, oid: str) -> tuple[bytes, bytes]:
+    return mode, mode + b" " + name + b"\0" + bytes.fromhex(oid)
+
+
+def format_tree(entries: Mapping[bytes, tuple[bytes, bytes]]) -> bytes:
     """A raw tree object, entries in git's order (a folder sorts as if its name ended in /)."""
 
     def key(name: bytes) -> bytes:
         return name + b"/" if entries[name][0] == TREE_MODE else name
 
-    ordered = sorted(entries, key=key)
-    return b"".join(
-        entries[n][0] + b" " + n + b"\0" + bytes.fromhex(entries[n][1]) for n in ordered
-    )
+    return b"".join(entries[n][1] for n in sorted(entries, key=key))
 
 
 def folders_of(paths: list[str]) -> list[str]:
@@ -164,7 +165,7 @@ def build_tree(
         if entry is None:
             content[folder].pop(name.encode(), None)
         else:
-            content[folder][name.encode()] = (entry.mode, entry.blob)
+            content[folder][name.encode()] = tree_entry(entry.mode, name.encode(), entry.blob)
     root = ""
     for folder in reversed(folders):  # children before their parents
         entries = content[folder]
@@ -177,7 +178,7 @@ def build_tree(
             raise Conflict(f"{folder} is a file (an attachment?), not a folder")
         if entries:
             subtree = writer.write(b"tree", format_tree(entries))
-            content[parent][name.encode()] = (TREE_MODE, subtree)
+            content[parent][name.encode()] = tree_entry(TREE_MODE, name.encode(), subtree)
         else:
             content[parent].pop(name.encode(), None)
     return root

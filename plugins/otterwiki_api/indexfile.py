@@ -24,29 +24,58 @@ _UNSUPPORTED = {b"link", b"sdir"}  # split and sparse indexes: git's job
 
 
 def patch_index(data: bytes, entries: Mapping[str, Entry | None], algorithm: str) -> bytes | None:
-    """The index `data` with `entries` set, or None when this is not the simple case."""
+    """The index `data` with `entries` set (None: removed), or None when this is not the simple
+    case."""
     oid_size = hashlib.new(algorithm).digest_size
+    if (
+        len(data) < 12 + oid_size
+        or hashlib.new(algorithm, data[:-oid_size]).digest() != data[-oid_size:]
+    ):
+        return None  # not a whole index
     if data[:4] != b"DIRC" or int.from_bytes(data[4:8], "big") not in (2, 3):
         return None
-    if any(e is None for e in entries.values()):
-        return None  # removals change the entry count
     fixed = _FIXED - 20 + oid_size
     out = bytearray(data[:-oid_size])
     end = _entries_end(out, oid_size)
     if end is None:
         return None
-    for path, entry in entries.items():
-        assert entry is not None
-        start = _find(out, path.encode("utf-8", "surrogateescape"), fixed, end)
+    extensions = _extensions(bytes(out[end:]))
+    if extensions is None:
+        return None
+    count = int.from_bytes(out[8:12], "big")
+    # last path first: an edit never moves an entry that a later one still has to find
+    for path in sorted(entries, reverse=True):
+        entry = entries[path]
+        name = path.encode("utf-8", "surrogateescape")
+        start = _find(out, name, fixed, end)
+        if start is None and entry is None:
+            continue  # removing what the index does not hold
         if start is None:
-            return None
+            if len(name) >= 0xFFF or any(sig == b"FSMN" for sig, _ in extensions):
+                return None  # the fsmonitor bitmap counts entries by position
+            start = _insertion_point(out, name, fixed, end)
+            if start is None:
+                return None
+            record = _entry(name, entry, fixed, oid_size)
+            out[start:start] = record
+            end += len(record)
+            count += 1
+            continue
+        size = (fixed + len(name) + 8) & ~7
+        if int.from_bytes(out[start + fixed - 2 : start + fixed], "big") & 0x4000:
+            size = (fixed + 2 + len(name) + 8) & ~7
+        if entry is None:
+            if any(sig == b"FSMN" for sig, _ in extensions):
+                return None
+            del out[start : start + size]
+            end -= size
+            count -= 1
+            continue
         out[start : start + 24] = bytes(24)  # ctime, mtime, dev, ino
         out[start + 24 : start + 28] = int(entry.mode, 8).to_bytes(4, "big")
         out[start + 28 : start + 40] = bytes(12)  # uid, gid, size
         out[start + 40 : start + 40 + oid_size] = bytes.fromhex(entry.blob)
-    extensions = _extensions(bytes(out[end:]))
-    if extensions is None:
-        return None
+    out[8:12] = count.to_bytes(4, "big")
     folders = {p.rsplit("/", 1)[0] if "/" in p else "" for p in entries}
     kept = b"".join(
         _invalidate(raw, folders, oid_size) if sig == b"TREE" else raw
@@ -55,6 +84,79 @@ def patch_index(data: bytes, entries: Mapping[str, Entry | None], algorithm: str
     )
     body = bytes(out[:end]) + kept
     return body + hashlib.new(algorithm, body).digest()
+
+
+def _entry(name: bytes, entry: Entry, fixed: int, oid_size: int) -> bytes:
+    """A new stage-0 entry with zero stat data: git compares its content on its next look."""
+    record = bytearray((fixed + len(name) + 8) & ~7)
+    record[24:28] = int(entry.mode, 8).to_bytes(4, "big")
+    record[40 : 40 + oid_size] = bytes.fromhex(entry.blob)
+    record[fixed - 2 : fixed] = len(name).to_bytes(2, "big")
+    record[fixed : fixed + len(name)] = name
+    return bytes(record)
+
+
+def _entry_at(data: bytearray, start: int, fixed: int, end: int) -> tuple[bytes, int] | None:
+    """(name, size) of a plausible entry at `start`, None if the bytes there are not one."""
+    if start + fixed > end:
+        return None
+    if int.from_bytes(data[start + 24 : start + 28], "big") not in _VALID_MODES:
+        return None
+    flags = int.from_bytes(data[start + fixed - 2 : start + fixed], "big")
+    extra = 2 if flags & 0x4000 else 0
+    length = flags & 0xFFF
+    if length == 0xFFF:
+        return None
+    name_end = start + fixed + extra + length
+    size = (fixed + extra + length + 8) & ~7
+    if start + size > end or not _padding_ok(data, name_end, start):
+        return None
+    name = bytes(data[start + fixed + extra : name_end])
+    return (name, size) if b"\0" not in name else None
+
+
+def _next_entry(data: bytearray, pos: int, fixed: int, end: int) -> tuple[int, bytes, int] | None:
+    """The first entry starting at or after `pos` whose successor is also an entry (or the end
+    of the entries): entries start on 8-byte boundaries from offset 12."""
+    pos = 12 + -(-(pos - 12) // 8) * 8
+    while pos < end:
+        found = _entry_at(data, pos, fixed, end)
+        if found is not None:
+            after = pos + found[1]
+            if after == end or _entry_at(data, after, fixed, end) is not None:
+                return pos, found[0], found[1]
+        pos += 8
+    return None
+
+
+def _insertion_point(data: bytearray, name: bytes, fixed: int, end: int) -> int | None:
+    """Where an entry named `name` goes in the sorted entries: a binary search over byte
+    offsets, each probe moved forward to the next entry."""
+    lo, hi = 12, end  # the point lies in [lo, hi], both entry starts (or the end)
+    while True:
+        probe = _next_entry(data, (lo + hi) // 2, fixed, hi)
+        if probe is None or probe[0] >= hi:
+            break
+        start, other, size = probe
+        if other == name:
+            return None  # there already (at another stage): git's job
+        if other < name:
+            lo = start + size
+        elif start == lo:
+            return lo
+        else:
+            hi = start
+    pos = lo
+    while pos < hi:  # a short walk: the search left at most one entry's width
+        found = _entry_at(data, pos, fixed, end)
+        if found is None:
+            return None
+        if found[0] == name:
+            return None
+        if found[0] > name:
+            return pos
+        pos += found[1]
+    return hi
 
 
 def _invalidate(raw: bytes, folders: set[str], oid_size: int) -> bytes:

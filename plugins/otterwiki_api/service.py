@@ -548,24 +548,32 @@ class WikiService:
             ):
                 raise Conflict(f"a page already exists at {new_canonical}")
             assert base is not None
-            moving = self.git.tree_entries(base, [old_dir + "/"])
+            found = self.git.tree_entries(base, [filename, old_dir + "/", new_dir + "/"])
+            moving = {p: e for p, e in found.items() if p.startswith(old_dir + "/")}
             if moving and (
-                self.git.tree_entries(base, [new_dir + "/"])
+                any(p.startswith(new_dir + "/") for p in found)
                 or os.path.lexists(self._abspath(new_dir))
             ):
                 raise Conflict(f"the attachment folder {new_dir} already exists")
-            page = self.git.tree_entries(base, [filename])[filename]
             changes: dict[str, Change] = {filename: Change()}
             moved = {filename: new_filename}
             for old, (mode, oid) in moving.items():
                 moved[old] = new_dir + old[len(old_dir) :]
                 changes[old] = Change()
                 changes[moved[old]] = Change(entry=Entry(mode.encode(), oid))
-            changes[new_filename] = Change(entry=Entry(page[0].encode(), page[1]))
             _, sources = self.index.links(row.key)
-            texts = self._read_at(base, sources)
+            # the page's own bytes and its backlinks' texts in one read
+            blobs = self.git.cat_blobs([f"{base}:{f}" for f in [filename, *sources]])
+            mode, oid = found[filename]
+            page = blobs[0] if mode != "120000" else None
+            changes[new_filename] = (
+                Change(page) if page is not None else Change(entry=Entry(mode.encode(), oid))
+            )
             updated = []
-            for source, content in texts.items():
+            for source, blob in zip(sources, blobs[1:], strict=True):
+                if blob is None:
+                    continue
+                content = blob.decode("utf-8", "replace")
                 rewritten = rewrite_links(
                     content, row.key, new_canonical, rules.retain_case, rules.wikilink_style
                 )
