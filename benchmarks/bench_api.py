@@ -605,17 +605,22 @@ class ApiBench:
             check=check_links,
         )
 
-    def bench_put(self) -> None:
+    def timed_puts(self, label: str) -> tuple[list[float], list[tuple[int, Page, str]]]:
+        """PUTs that append a line to random pages: (milliseconds, (i, page, new revision))."""
         gc.collect()
         samples, edited = [], []
         for i, page in enumerate(self.random_pages(self.repeat)):
             _, current = self.call("GET", page_url(page))
-            content = current["content"].rstrip("\n") + f"\n\nBenchmark edit {i}.\n"
+            content = current["content"].rstrip("\n") + f"\n\n{label} {i}.\n"
             body = {"content": content, "revision": current["revision"]}
             ms, answer = self.call("PUT", page_url(page), body)
             samples.append(ms)
             self.check(answer["revision"] != current["revision"], f"PUT {page.path}: same revision")
             edited.append((i, page, answer["revision"]))
+        return samples, edited
+
+    def bench_put(self) -> None:
+        samples, edited = self.timed_puts("Benchmark edit")
         put = self.record(Result("PUT page (update with revision)", samples, TARGETS["put"]))
         self.write_target = RELATIVE_TO_PUT * put.p50
         gc.collect()
@@ -630,24 +635,15 @@ class ApiBench:
             samples.append(ms)
             self.check("revision" in answer, f"PATCH {page.path}: {answer}")
         self.record_write(Result("PATCH page (edit with revision)", samples, None))
-        self.bench_put_without_fsync()
-
-    def bench_put_without_fsync(self) -> None:
-        """What durability costs: the same PUTs with the commit path's fsync calls off."""
+        # what durability costs: the same PUTs with the commit path's fsync calls off
         commits = self.app.extensions["wikibot_api"].service.commits
         commits.fsync = commits.objects.fsync = False
         try:
-            samples = []
-            for i, page in enumerate(self.random_pages(self.repeat)):
-                _, current = self.call("GET", page_url(page))
-                content = current["content"].rstrip("\n") + f"\n\nNo-fsync edit {i}.\n"
-                body = {"content": content, "revision": current["revision"]}
-                ms, _ = self.call("PUT", page_url(page), body)
-                samples.append(ms)
-            result = self.record(Result("PUT page, fsync off (not how it runs)", samples, None))
-            result.note = "the difference to PUT is the cost of fsync"
+            samples, _ = self.timed_puts("No-fsync edit")
         finally:
             commits.fsync = commits.objects.fsync = True
+        result = self.record(Result("PUT page, fsync off (not how it runs)", samples, None))
+        result.note = "the difference to PUT is the cost of fsync"
 
     def bench_rename_and_delete(self) -> None:
         """Rename (moving the page and rewriting its backlinks) and back; delete and re-create.

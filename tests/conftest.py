@@ -219,6 +219,25 @@ def wait_until_healthy(
     raise RuntimeError(f"{url} did not start within {timeout:.0f} s: {tail()}")
 
 
+def assert_semantic_index_equals_head(url: str, key: str, repo: str) -> None:
+    """Drive `POST /api/v1/reindex` in bounded steps, as a client does, until the semantic index
+    is complete; it must then reflect HEAD and hold every page."""
+    status: dict[str, Any] = {}
+    for _ in range(200):
+        status = requests.post(
+            f"{url}/api/v1/reindex",
+            json={},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=120,
+        ).json()
+        if status["status"] == "complete":
+            break
+    assert status["status"] == "complete", status
+    assert status["index_head"] == git(repo, "rev-parse", "HEAD").strip()
+    files = git(repo, "ls-tree", "-r", "--name-only", "HEAD").split("\n")
+    assert status["pages"] == len([f for f in files if f.endswith(".md")])
+
+
 def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
         r'value="([^"]+)"[^>]*name="csrf_token"', html

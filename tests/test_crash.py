@@ -22,7 +22,7 @@ import time
 
 import pytest
 import requests
-from conftest import csrf_token, git
+from conftest import assert_semantic_index_equals_head, csrf_token, git
 from mcp_helpers import WikiServe
 from otterwiki_api.gitcli import Git
 
@@ -316,16 +316,6 @@ def test_killed_during_reindex_and_sync_the_semantic_index_recovers(tmp_path):
             acknowledged.update(stream.acknowledged)
             check_repository(repo, acknowledged)
             server.start()
-        status: dict = {}
-        for _ in range(200):
-            status = requests.post(
-                f"{server.url}/api/v1/reindex", json={}, headers=auth, timeout=120
-            ).json()
-            if status["status"] == "complete":
-                break
-        assert status["status"] == "complete", status
-        assert status["index_head"] == git(repo, "rev-parse", "HEAD").strip()
-        pages = [p for p in Git(repo).ls_tree("HEAD") if p.endswith(".md")]
-        assert status["pages"] == len(pages)
+        assert_semantic_index_equals_head(server.url, KEY, repo)
     finally:
         server.stop()

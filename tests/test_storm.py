@@ -21,7 +21,7 @@ from collections import Counter
 
 import pytest
 import requests
-from conftest import git
+from conftest import assert_semantic_index_equals_head, git
 from mcp_helpers import WikiServe
 from otterwiki_api.gitcli import Git
 
@@ -147,13 +147,4 @@ def test_every_page_index_equals_head(storm):
 
 def test_the_semantic_index_equals_head(storm):
     repo, url = storm["repo"], storm["servers"][0].url
-    auth = {"Authorization": f"Bearer {KEY}"}
-    status: dict = {}
-    for _ in range(120):  # bounded steps, as a client drives a long reindex
-        status = requests.post(f"{url}/api/v1/reindex", json={}, headers=auth, timeout=120).json()
-        if status["status"] == "complete":
-            break
-    assert status["status"] == "complete", status
-    assert status["index_head"] == git(repo, "rev-parse", "HEAD").strip()
-    pages = [p for p in Git(repo).ls_tree("HEAD") if p.endswith(".md")]
-    assert status["pages"] == len(pages)
+    assert_semantic_index_equals_head(url, KEY, repo)

@@ -110,7 +110,7 @@ class ApiPlugin:
             log.warning("wikibot API: no API key configured; set WIKIBOT_API_KEY")
         self.runtime = ApiRuntime(settings, service, KeyRing(keys))
         app.extensions["wikibot_api"] = self.runtime
-        writes = WebWrites(storage, service.commits, lock)
+        writes = WebWrites(storage, service.commits, lock, service.listener)
         writes.install()
         serialise_web_writes(app, lock, writes)
         install(app)

@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import Any
 
 import otterwiki.gitstorage as gitstorage
-from otterwiki.plugins import plugin_manager
 
 from .commits import ZERO, Change, CommitPath, HeadMoved, Held
 from .gitcli import GitFailed
 from .gitobjects import Entry
 from .repolock import FileLock
+from .service import ChangeListener
 
 log = logging.getLogger(__name__)
 # gitstorage by module, not by name: importing it loads the plugins, and so this module, before
@@ -38,8 +38,11 @@ MUTATIONS = ("update", "store", "commit", "delete", "rename", "revert", "restore
 class WebWrites:
     """GitStorage's mutating methods for one storage object."""
 
-    def __init__(self, storage: Any, commits: CommitPath, lock: FileLock) -> None:
+    def __init__(
+        self, storage: Any, commits: CommitPath, lock: FileLock, listener: ChangeListener
+    ) -> None:
         self.storage = storage
+        self.listener = listener  # plugins hear of each commit and auto-push runs, as in GitStorage
         self.commits = commits
         self.git = commits.git
         self.lock = lock
@@ -138,18 +141,6 @@ class WebWrites:
         finally:
             self.finish()
 
-    def _notify(self, files: list[str]) -> None:
-        """What GitStorage does after each commit: plugins hear of it, auto-push runs."""
-        plugin_manager.hook.repository_changed(changed_files=files)
-        try:
-            from otterwiki.repomgmt import get_repo_manager
-
-            manager = get_repo_manager()
-            if manager:
-                manager.auto_push_if_enabled()
-        except Exception:
-            log.exception("auto-push after a web write failed")
-
     # -- GitStorage's mutating methods -----------------------------------------------------------
     def update(self, filename: str, content: Any, mode: str = "w") -> bool:
         """Write a file and mark it for the next commit; False when it equals HEAD's."""
@@ -175,7 +166,7 @@ class WebWrites:
             self.finish()
             return False
         self._commit_touched([filename], message, author)
-        self._notify([filename])
+        self.listener.repository_changed([filename])
         return True
 
     def commit(
@@ -183,7 +174,7 @@ class WebWrites:
     ) -> None:
         files = filenames if isinstance(filenames, list) else [filenames]
         self._commit_touched(files, message, author)
-        self._notify(files)
+        self.listener.repository_changed(files)
 
     def delete(self, filename: Any, message: str | None = None, author: Any = ("", "")) -> None:
         names = filename if isinstance(filename, list) else [filename]
@@ -204,7 +195,7 @@ class WebWrites:
         if message is None:
             message = f"Deleted {existing}."
         self._commit_touched(files, message, author)
-        self._notify(existing)
+        self.listener.repository_changed(existing)
 
     def rename(
         self,
@@ -245,7 +236,7 @@ class WebWrites:
                 message = f"{old_filename} renamed to {new_filename}."
             files = (files_updated or []) + [new_filename]
             self._commit_touched(files, message, author)
-            self._notify(files)
+            self.listener.repository_changed(files)
 
     def restore(self, paths: list[str], revision: str = "HEAD") -> None:
         """Otterwiki's roll-back of a failed operation: its paths go back to HEAD."""
@@ -269,7 +260,7 @@ class WebWrites:
             raise gitstorage.StorageError("Revert failed.")
         if new is None:
             raise gitstorage.StorageError("Revert failed.")
-        self._notify(sorted(changes))
+        self.listener.repository_changed(sorted(changes))
 
     def _reverse(self, revision: str, head: str | None) -> dict[str, Change]:
         """The changes that undo `revision` on top of `head`."""
