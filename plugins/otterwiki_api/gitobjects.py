@@ -73,6 +73,11 @@ class ObjectWriter:
     def blob(self, data: bytes) -> str:
         return self.write(b"blob", data)
 
+    def mode_in(self, tree: bytes, name: str) -> bytes | None:
+        """The mode of `name` in a raw tree object (None if absent)."""
+        found = parse_tree(tree, hashlib.new(self.algorithm).digest_size).get(name.encode())
+        return found[0] if found else None
+
 
 def _object_format(git_dir: str) -> str:
     """sha1, or sha256 for a repository made with `--object-format=sha256`."""

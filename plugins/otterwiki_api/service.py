@@ -22,7 +22,7 @@ from .commits import Change, CommitPath, HeadMoved
 from .errors import Busy, Conflict, Invalid, NotFound, StorageFull
 from .frontmatter import split_frontmatter
 from .gitcli import Git, GitFailed, check_revision
-from .gitobjects import Entry
+from .gitobjects import FILE_MODE, LINK_MODE, Entry
 from .page_index import LinkRules, PageIndex, PageRow
 from .pagepaths import (
     attachment_dir,
@@ -548,29 +548,33 @@ class WikiService:
             ):
                 raise Conflict(f"a page already exists at {new_canonical}")
             assert base is not None
-            found = self.git.tree_entries(base, [filename, old_dir + "/", new_dir + "/"])
-            moving = {p: e for p, e in found.items() if p.startswith(old_dir + "/")}
-            if moving and (
-                any(p.startswith(new_dir + "/") for p in found)
-                or os.path.lexists(self._abspath(new_dir))
-            ):
+            _, sources = self.index.links(row.key)
+            # one read: the page's folder (for its mode), the folders that move or are in the
+            # way, the page's bytes and its backlinks' texts
+            parent = filename.rpartition("/")[0]
+            names = [f"{base}:{parent}" if parent else f"{base}^{{tree}}"]
+            names += [f"{base}:{old_dir}", f"{base}:{new_dir}", f"{base}:{filename}"]
+            folder, old_tree, new_tree, page, *texts = self.git.cat_blobs(
+                names + [f"{base}:{f}" for f in sources]
+            )
+            if old_tree and (new_tree or os.path.lexists(self._abspath(new_dir))):
                 raise Conflict(f"the attachment folder {new_dir} already exists")
             changes: dict[str, Change] = {filename: Change()}
             moved = {filename: new_filename}
-            for old, (mode, oid) in moving.items():
+            for old, (mode, oid) in (
+                self.git.tree_entries(base, [old_dir + "/"]) if old_tree else {}
+            ).items():
                 moved[old] = new_dir + old[len(old_dir) :]
                 changes[old] = Change()
                 changes[moved[old]] = Change(entry=Entry(mode.encode(), oid))
-            _, sources = self.index.links(row.key)
-            # the page's own bytes and its backlinks' texts in one read
-            blobs = self.git.cat_blobs([f"{base}:{f}" for f in [filename, *sources]])
-            mode, oid = found[filename]
-            page = blobs[0] if mode != "120000" else None
-            changes[new_filename] = (
-                Change(page) if page is not None else Change(entry=Entry(mode.encode(), oid))
-            )
+            page_mode = self.commits.objects.mode_in(folder or b"", filename.rpartition("/")[2])
+            if page_mode in (FILE_MODE, LINK_MODE):
+                changes[new_filename] = Change(page, link=page_mode == LINK_MODE)
+            else:  # an executable page keeps its mode
+                oid = self.commits.objects.object_id(b"blob", page or b"")
+                changes[new_filename] = Change(entry=Entry(page_mode or FILE_MODE, oid))
             updated = []
-            for source, blob in zip(sources, blobs[1:], strict=True):
+            for source, blob in zip(sources, texts, strict=True):
                 if blob is None:
                     continue
                 content = blob.decode("utf-8", "replace")
