@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+import requests
 from conftest import git
 
 
@@ -200,3 +201,144 @@ def test_hostile_commits_and_frontmatter_from_outside_the_api(client_api, unique
     log = client_api.get("/changelog", params={"limit": 3})[1]["entries"]
     assert log[2]["message"] == "sep \x1e and \x1f in a message"
     assert client_api.get("/pages", params={"prefix": unique})[1]["total"] == 3
+
+
+def test_a_read_key_is_refused_on_every_write_route(client_api, unique, repo):
+    client_api.put(f"/pages/{unique}", {"content": "x"})
+    client_api.post(f"/pages/{unique}/attachments", {"filename": "a.txt", "content": "eA=="})
+    head = _head(repo)
+    rev = client_api.get(f"/pages/{unique}")[1]["revision"]
+    writes = [
+        ("PUT", f"/pages/{unique}", {"content": "y", "revision": rev}),
+        ("PUT", f"/pages/{unique}-new", {"content": "y"}),
+        ("PATCH", f"/pages/{unique}", {"old_string": "x", "new_string": "z", "revision": rev}),
+        ("DELETE", f"/pages/{unique}", {}),
+        ("POST", f"/pages/{unique}/rename", {"new_path": f"{unique}-moved"}),
+        ("POST", f"/pages/{unique}/attachments", {"filename": "b.txt", "content": "eA=="}),
+        ("DELETE", f"/pages/{unique}/attachments/a.txt", {}),
+    ]
+    for method, path, body in writes:
+        status, answer, _ = client_api.call(method, path, json_body=body, key="read")
+        assert status == 403 and "scope" in answer["error"], (method, path, answer)
+    assert _head(repo) == head
+
+
+def test_a_busy_repository_is_a_503(app, client_api, unique, repo, monkeypatch):
+    """Another process holds the repository lock past WIKIBOT_LOCK_TIMEOUT: 503, retry later."""
+    import subprocess
+    import sys
+
+    lock = os.path.join(repo, ".git", "wikibot-write.lock")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from otterwiki_api.repolock import FileLock\n"
+            f"l = FileLock({lock!r}); l.acquire(); print('held', flush=True); time.sleep(5)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(app.extensions["wikibot_api"].service.lock, "timeout", 0.3)
+        status, body, _ = client_api.put(f"/pages/{unique}", {"content": "x"})
+        assert status == 503 and body["code"] == "busy", body
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_symlink_committed_into_the_wiki_never_lets_a_write_out(
+    client_api, unique, repo, tmp_path
+):
+    """A folder symlink pushed into the repository (git http, a pull) pointing outside it: a
+    write through it is refused and nothing lands outside."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    link = os.path.join(repo, unique.lower())
+    os.symlink(str(outside), link)
+    git(repo, "add", "--", unique.lower())
+    git(repo, "commit", "-q", "-m", "a symlink", env={
+        "GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@x", "GIT_COMMITTER_NAME": "x",
+        "GIT_COMMITTER_EMAIL": "x@x",
+    })  # fmt: skip
+    head = _head(repo)
+    status, body, _ = client_api.put(f"/pages/{unique}/escape", {"content": "out"})
+    assert 400 <= status < 500, body
+    assert list(outside.iterdir()) == []
+    assert _head(repo) == head
+
+
+# -- bad input found by fuzzing and by hand: a clear 4xx, nothing written -------------------------
+def _head(repo: str) -> str:
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.mark.parametrize(
+    "method, suffix",
+    [("PUT", ""), ("PATCH", ""), ("POST", "/rename"), ("POST", "/attachments"), ("DELETE", "")],
+)
+def test_json_nested_a_thousand_deep_is_a_422(client_api, unique, repo, method, suffix):
+    client_api.put(f"/pages/{unique}", {"content": "x"})
+    head = _head(repo)
+    deep = '{"content": ' + "[" * 1000 + "]" * 1000 + "}"
+    code, body, _ = client_api.call(
+        method, f"/pages/{unique}{suffix}", data=deep, headers={"Content-Type": "application/json"}
+    )
+    assert code == 422 and "nested too deeply" in body["error"], body
+    assert _head(repo) == head
+
+
+def test_invalid_utf8_in_a_page_path_is_refused(client_api, unique, repo):
+    head = _head(repo)
+    code, body, _ = client_api.put(f"/pages/{unique}%FF", {"content": "x"})
+    assert code == 422 and "UTF-8" in body["error"], body
+    assert _head(repo) == head
+    assert client_api.get(f"/pages/{unique}%FF")[0] == 422
+
+
+@pytest.mark.parametrize("tail", ["history", "rename", "attachments", "attachments/notes"])
+def test_pages_that_sub_resources_would_shadow_are_refused(client_api, unique, repo, tail):
+    head = _head(repo)
+    code, body, _ = client_api.put(f"/pages/{unique}/{tail}", {"content": "x"})
+    assert code == 422 and "collides" in body["error"], body
+    assert _head(repo) == head
+    client_api.put(f"/pages/{unique}/Source", {"content": "x"})
+    code, body, _ = client_api.post(f"/pages/{unique}/Source/rename", {"new_path": f"X/{tail}"})
+    assert code == 422 and "collides" in body["error"], body
+
+
+def test_service_refuses_shadowed_pages_for_every_caller(app, unique):
+    from otterwiki_api.errors import Invalid
+
+    with pytest.raises(Invalid):
+        app.extensions["wikibot_api"].service.put_page(f"{unique}/History", "x", ("a", "b"))
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND"])
+def test_unsupported_methods_are_405_with_allow(live_url, method):
+    resp = requests.request(method, f"{live_url}/api/v1/pages", timeout=10)
+    assert resp.status_code == 405 and resp.json()["code"] == "method_not_allowed"
+    assert resp.headers["Allow"] == "GET, HEAD, OPTIONS"
+    resp = requests.request(method, f"{live_url}/api/v1/pages/Home", timeout=10)
+    assert resp.status_code == 405
+    allowed = set(resp.headers["Allow"].split(", "))
+    assert allowed == {"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+
+def test_edit_page_of_a_page_deleted_meanwhile_is_not_a_500(app, client_api, unique, monkeypatch):
+    """Otterwiki's editor lists the wiki's files, then reads each one's time: a page deleted by
+    another process in between used to be a 500 (FileNotFoundError)."""
+    from otterwiki.server import storage
+
+    client_api.put(f"/pages/{unique}/Here", {"content": "x"})
+    listing = storage.list
+
+    def with_a_vanished_file(*args, **kwargs):
+        files, dirs = listing(*args, **kwargs)
+        return [*files, f"{unique.lower()}/vanished.md"], dirs
+
+    monkeypatch.setattr(storage, "list", with_a_vanished_file)
+    resp = app.test_client().get(f"/{unique}/Here/edit")
+    assert resp.status_code == 200
