@@ -12,6 +12,7 @@ When Lambda names the handler it will call (`_HANDLER`), that app is built durin
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import tempfile
@@ -26,6 +27,28 @@ DEFAULTS = {
 SETTINGS = ("REPOSITORY", "SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "SITE_NAME")
 _ROBOT = "Otterwiki Robot <noreply@otterwiki>"
 
+# Who may do what in the web UI (Otterwiki's own settings, read from the environment). A hosted
+# wiki is private unless its deployer chooses otherwise; Otterwiki's own defaults ("open":
+# anyone reads, writes and uploads, the first account becomes admin) are for a wiki on loopback.
+ACCESS_PRESETS: dict[str, dict[str, str]] = {
+    "private": {
+        "READ_ACCESS": "APPROVED",
+        "WRITE_ACCESS": "APPROVED",
+        "ATTACHMENT_ACCESS": "APPROVED",
+        "AUTO_APPROVAL": "false",
+        "EMAIL_NEEDS_CONFIRMATION": "false",  # a Lambda has no mail server: the owner approves
+    },
+    "public": {
+        "READ_ACCESS": "ANONYMOUS",
+        "WRITE_ACCESS": "APPROVED",
+        "ATTACHMENT_ACCESS": "APPROVED",
+        "AUTO_APPROVAL": "false",
+        "EMAIL_NEEDS_CONFIRMATION": "false",
+    },
+    "open": {},
+}
+NO_OWNER = "owner-not-configured@wikibot.invalid"
+
 _wiki_handler: Any = None
 _mcp_handler: Any = None
 
@@ -37,16 +60,30 @@ def _git_environment() -> None:
     if not home or not os.access(home, os.W_OK):
         os.environ["HOME"] = tempfile.gettempdir()
     if "GIT_CONFIG_GLOBAL" not in os.environ:
-        # a new file of this process's own: on a shared machine (wikibot serve) another user
-        # could have made a file of a fixed name first
-        fd, path = tempfile.mkstemp(prefix="wikibot-gitconfig-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(
-                "[safe]\n\tdirectory = *\n"
-                "[user]\n\tname = Otterwiki Robot\n\temail = noreply@otterwiki\n"
-                "[init]\n\tdefaultBranch = master\n"
-            )
-        os.environ["GIT_CONFIG_GLOBAL"] = path
+        os.environ["GIT_CONFIG_GLOBAL"] = _private_temp_file(
+            "wikibot-gitconfig-",
+            "[safe]\n\tdirectory = *\n"
+            "[user]\n\tname = Otterwiki Robot\n\temail = noreply@otterwiki\n"
+            "[init]\n\tdefaultBranch = master\n",
+        )
+
+
+def _private_temp_file(prefix: str, content: str) -> str:
+    """A new file of this process's own (mode 0600: a settings file holds the secret key; on a
+    shared machine another user could have made a file of a fixed name first), removed when the
+    process exits."""
+    fd, path = tempfile.mkstemp(prefix=prefix)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(content)
+    atexit.register(_remove_quietly, path)
+    return path
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def _has_commits(repository: str) -> bool:
@@ -89,6 +126,27 @@ def init_repository(repository: str) -> None:
         )
 
 
+def apply_access_preset(environ: dict[str, str] | None = None) -> str:
+    """Put the access preset named by WIKIBOT_ACCESS (default "private") into the environment
+    Otterwiki reads its settings from; a setting given explicitly wins. Only the owner's e-mail
+    (WIKIBOT_OWNER_EMAIL, Otterwiki's ADMIN_USER_EMAIL) can register as admin; without one, in a
+    non-open preset, nobody can (instead of the first visitor). Returns the preset's name."""
+    env = os.environ if environ is None else environ
+    name = (env.get("WIKIBOT_ACCESS") or "private").strip().lower()
+    if name not in ACCESS_PRESETS:
+        raise RuntimeError(
+            f"WIKIBOT_ACCESS must be one of {', '.join(ACCESS_PRESETS)}, not {name!r}"
+        )
+    for key, value in ACCESS_PRESETS[name].items():
+        env.setdefault(key, value)
+    owner = env.get("WIKIBOT_OWNER_EMAIL", "").strip()
+    if owner:
+        env.setdefault("ADMIN_USER_EMAIL", owner)
+    elif name != "open":
+        env.setdefault("ADMIN_USER_EMAIL", NO_OWNER)
+    return name
+
+
 def write_settings() -> str:
     """Otterwiki's settings file in /tmp, from the environment; returns its path."""
     settings = {key: os.environ.get(key) or DEFAULTS.get(key) for key in SETTINGS}
@@ -96,16 +154,15 @@ def write_settings() -> str:
     if not settings.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: the wiki function needs it (Flask sessions)")
     # a new file per process: two local gateways starting at once must not read each other's
-    fd, path = tempfile.mkstemp(prefix="wikibot-otterwiki-", suffix=".cfg")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.writelines(f"{key} = {value!r}\n" for key, value in settings.items())
-    return path
+    lines = "".join(f"{key} = {value!r}\n" for key, value in settings.items())
+    return _private_temp_file("wikibot-otterwiki-", lines)
 
 
 def create_wiki_app() -> Any:
     """Otterwiki, configured from the environment, with the API and search plugins."""
     os.environ.setdefault("WIKIBOT_MCP_ENABLED", "false")  # the MCP function serves MCP
     _git_environment()
+    apply_access_preset()
     path = write_settings()
     os.environ["OTTERWIKI_SETTINGS"] = path
     init_repository(os.environ.get("REPOSITORY") or DEFAULTS["REPOSITORY"])

@@ -54,6 +54,7 @@ def app(data_dir: Any) -> Any:
     from wikibot import localwiki
 
     os.environ["WIKIBOT_API_KEYS"] = keys_json()
+    os.environ["WIKIBOT_ACCESS"] = "open"  # a test wiki on loopback: Otterwiki's own defaults
     os.environ.pop("WIKIBOT_API_KEY", None)
     os.environ.pop("OTTERWIKI_API_KEY", None)
     app = localwiki.create_app(data_dir)

@@ -90,3 +90,32 @@ def test_serve_prints_where_everything_is_and_keeps_its_key(tmp_path, flags, sho
     proc.terminate()
     proc.wait(timeout=20)
     assert chosen == "my-own-key"
+
+
+@pytest.mark.parametrize("flags", [(), ("--direct",)], ids=["gateway", "direct"])
+def test_serve_beyond_loopback_is_private_and_leaves_no_secrets_about(tmp_path, flags):
+    """Otterwiki's open defaults only on loopback; another --host gets the private preset and
+    says so. Secret-holding files are 0600, and nothing is left in the temporary folder."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**clean_environment(), "TMPDIR": str(tmp)}
+    data = str(tmp_path / "data")
+    proc, _, banner = serve(data, env, *flags, "--host", "0.0.0.0")
+    try:
+        assert "access    private" in banner, banner
+        port = re.search(r"wiki\s+http://[^:]+:(\d+)/", banner).group(1)
+        home = requests.get(f"http://127.0.0.1:{port}/Home", timeout=30, allow_redirects=False)
+        assert home.status_code in (302, 403)  # not for anonymous visitors
+        for name in ("settings.cfg", "settings.cfg.secret", "api-key"):
+            path = os.path.join(data, name)
+            if os.path.exists(path):
+                assert os.stat(path).st_mode & 0o077 == 0, name
+        assert all(os.stat(p).st_mode & 0o077 == 0 for p in tmp.iterdir())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert list(tmp.iterdir()) == []
+    proc, _, banner = serve(data, env, *flags)  # on loopback: Otterwiki's open defaults
+    proc.terminate()
+    proc.wait(timeout=20)
+    assert "access    open" in banner

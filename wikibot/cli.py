@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import secrets
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -22,9 +24,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     data = localwiki.prepare(args.data_dir)
     key, generated = localwiki.api_key(data)
+    access = os.environ.setdefault("WIKIBOT_ACCESS", "open" if _loopback(args.host) else "private")
     server, how, lines = (_direct if args.direct else _gateway)(args, data, key)
     base = f"http://{args.host}:{server.port}"
-    print(_banner(base, how, key, generated, data, lines(base)), flush=True)
+    print(_banner(base, how, key, generated, data, lines(base) + _access_line(access)), flush=True)
+    # SIGTERM ends the server like Ctrl-C: its temporary files go (atexit) either way
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -69,6 +74,23 @@ def _direct(args: argparse.Namespace, data: Any, key: str) -> Serving:
     app = localwiki.create_app(data)
     server = make_server(args.host, args.port, app, threaded=True)
     return server, "plain Otterwiki, every plugin in one server", lambda b: _mcp_line(app, b)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _access_line(access: str) -> str:
+    """What the web UI lets people do: Otterwiki's open defaults only on loopback."""
+    meaning = {
+        "open": "anyone who reaches it reads, edits and uploads; the first account is admin",
+        "public": "anyone reads; approved accounts edit",
+        "private": "approved accounts only; WIKIBOT_OWNER_EMAIL registers as admin",
+    }
+    return f"  access    {access}: {meaning.get(access, '')} (WIKIBOT_ACCESS)\n"
 
 
 def _banner(base: str, how: str, key: str, generated: bool, data: Any, lines: str) -> str:

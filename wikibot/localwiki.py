@@ -59,8 +59,7 @@ def prepare(root: str, extra_settings: dict[str, Any] | None = None) -> DataDir:
         "SITE_NAME": "wikibot",
         **(extra_settings or {}),
     }
-    with open(data.settings, "w", encoding="utf-8") as f:
-        f.writelines(f"{key} = {value!r}\n" for key, value in settings.items())
+    _write_private(data.settings, "".join(f"{k} = {v!r}\n" for k, v in settings.items()))
     return data
 
 
@@ -77,7 +76,11 @@ def api_key(data: DataDir) -> tuple[str, bool]:
 
 
 def create_app(data: DataDir) -> Any:
-    """Import Otterwiki configured for this data folder, with every wikibot plugin loaded."""
+    """Import Otterwiki configured for this data folder, with every wikibot plugin loaded, and
+    the access preset of WIKIBOT_ACCESS (lambda_init.apply_access_preset)."""
+    from lambda_init import apply_access_preset
+
+    apply_access_preset()
     os.environ["OTTERWIKI_SETTINGS"] = data.settings
     import otterwiki_api  # noqa: F401  (registers itself; works without entry points too)
     import otterwiki_mcp  # noqa: F401
@@ -96,6 +99,8 @@ def _read(path: str) -> str | None:
 
 
 def _write_private(path: str, value: str) -> None:
+    """A file only its owner reads (it holds a secret), even if it existed with a wider mode."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(value + "\n")
+        f.write(value if value.endswith("\n") else value + "\n")
