@@ -342,3 +342,11 @@ def test_edit_page_of_a_page_deleted_meanwhile_is_not_a_500(app, client_api, uni
     monkeypatch.setattr(storage, "list", with_a_vanished_file)
     resp = app.test_client().get(f"/{unique}/Here/edit")
     assert resp.status_code == 200
+
+
+def test_an_api_without_keys_says_so():
+    from otterwiki_api.auth import KeyRing
+    from otterwiki_api.errors import Unauthorized
+
+    with pytest.raises(Unauthorized, match="no keys configured; set WIKIBOT_API_KEY"):
+        KeyRing([]).authenticate("Bearer anything", "read")
