@@ -13,7 +13,9 @@ When Lambda names the handler it will call (`_HANDLER`), that app is built durin
 from __future__ import annotations
 
 import atexit
+import gzip
 import os
+import re
 import subprocess
 import tempfile
 from typing import Any
@@ -183,6 +185,66 @@ def create_mcp_app() -> Any:
     return create_app()
 
 
+# What compresses well: everything textual the wiki serves, Otterwiki's static files included
+COMPRESSIBLE = (
+    "text/",
+    "application/javascript",
+    "application/json",
+    "application/xml",
+    "image/svg+xml",
+    "application/manifest+json",
+)
+VERSIONED_STATIC = re.compile(r"@\d|[.-]\d+\.\d+\.\d+[.-]")  # mermaid@12.2.0, htmx.2.0.8
+
+
+class FitForLambda:
+    """WSGI middleware of the wiki function: a Lambda answer is at most 6 MB, and binary bodies
+    travel base64 (4/3 the size), so Otterwiki's own 5.5 MB mermaid script could not be sent.
+    Compressible answers are gzipped when the client accepts it (mermaid: 1.5 MB), and the
+    static files get cache headers, immutable for those with a version in their name."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        chunks: list[bytes] = []
+        answer: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer["status"], answer["headers"] = status, list(headers)
+            return chunks.append
+
+        result = self.app(environ, capture)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        status, headers, body = answer["status"], answer["headers"], b"".join(chunks)
+        names = {k.lower(): v for k, v in headers}
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/static/") and status.startswith("200"):
+            age = "31536000, immutable" if VERSIONED_STATIC.search(path) else "86400"
+            headers = [(k, v) for k, v in headers if k.lower() != "cache-control"]
+            headers.append(("Cache-Control", f"public, max-age={age}"))
+        if (
+            len(body) >= 1024
+            and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+            and "content-encoding" not in names
+            and names.get("content-type", "").startswith(COMPRESSIBLE)
+            and status.startswith("200")
+        ):
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers += [
+                ("Content-Encoding", "gzip"),
+                ("Content-Length", str(len(body))),
+                ("Vary", "Accept-Encoding"),
+            ]
+        start_response(status, headers)
+        return [body]
+
+
 def _wiki() -> Any:
     global _wiki_handler
     if _wiki_handler is None:
@@ -191,7 +253,7 @@ def _wiki() -> Any:
         # Payload 2.0 responses are base64 unless JSON: CSS, fonts, images and attachments
         # arrive byte for byte, and text in any encoding survives.
         _wiki_handler = make_lambda_handler(
-            create_wiki_app(),
+            FitForLambda(create_wiki_app()),
             binary_support=True,
             non_binary_content_type_prefixes=("application/json",),
         )
