@@ -50,6 +50,9 @@ ACCESS_PRESETS: dict[str, dict[str, str]] = {
     "open": {},
 }
 NO_OWNER = "owner-not-configured@wikibot.invalid"
+# A Lambda invocation carries at most 6 MB: the REST API refuses bodies above this with its own
+# clear JSON error; larger ones never reach the function (API Gateway answers 413 itself).
+LAMBDA_BODY_LIMIT = 5_500_000
 
 _wiki_handler: Any = None
 _mcp_handler: Any = None
@@ -163,6 +166,7 @@ def write_settings() -> str:
 def create_wiki_app() -> Any:
     """Otterwiki, configured from the environment, with the API and search plugins."""
     os.environ.setdefault("WIKIBOT_MCP_ENABLED", "false")  # the MCP function serves MCP
+    os.environ.setdefault("WIKIBOT_API_MAX_BODY_BYTES", str(LAMBDA_BODY_LIMIT))
     _git_environment()
     apply_access_preset()
     path = write_settings()

@@ -153,8 +153,21 @@ def test_unknown_revisions(client_api, unique):
 def test_oversized_body_is_413(app, client_api, unique):
     limit = app.extensions["wikibot_api"].settings.max_body_bytes
     status, body, _ = client_api.put(f"/pages/{unique}", {"content": "x" * (limit + 10)})
-    assert status == 413 and body["error"]
+    assert status == 413 and "WIKIBOT_API_MAX_BODY_BYTES" in body["error"]
+    assert body["limit"] == limit
     assert client_api.get(f"/pages/{unique}")[0] == 404
+
+
+def test_a_10_mb_attachment_is_taken_as_the_older_plugin_takes_it(client_api, unique):
+    import base64
+
+    data = os.urandom(10_000_000)
+    client_api.put(f"/pages/{unique}", {"content": "x"})
+    body = {"filename": "big.bin", "content": base64.b64encode(data).decode()}
+    status, answer, _ = client_api.post(f"/pages/{unique}/attachments", body)
+    assert status == 201 and answer["size"] == len(data), answer
+    got = client_api.get(f"/pages/{unique}/attachments/big.bin")[1]
+    assert base64.b64decode(got["content"]) == data
 
 
 def test_unknown_routes_and_methods_are_json(client_api):

@@ -413,6 +413,21 @@ def test_browser_saves_an_edit_the_api_returns(stack: Stack, browser: WebDriver,
     assert got["last_commit"]["message"] == "saved in chromium"
 
 
+def test_uploads_over_what_lambda_carries_get_a_clear_error(stack: Stack, page: str) -> None:
+    """Below Lambda's 6 MB the REST API refuses what is over its limit in JSON, naming it;
+    above, API Gateway answers 413 itself (the local gateway as AWS does)."""
+    if not stack.local:
+        pytest.skip("the deployed stack's limits are AWS's")
+    stack.api("PUT", "/pages/" + quote(page), json={"content": "x"})
+    url = "/pages/" + quote(page) + "/attachments"
+    near = {"filename": "near.bin", "content": "A" * 5_700_000}
+    resp = stack.api("POST", url, json=near)
+    assert resp.status_code == 413 and "WIKIBOT_API_MAX_BODY_BYTES" in resp.json()["error"]
+    over = {"filename": "over.bin", "content": "A" * 7_000_000}
+    resp = stack.api("POST", url, json=over)
+    assert resp.status_code == 413 and resp.json() == {"message": "Request Entity Too Large"}
+
+
 def test_otterwikis_largest_static_file_arrives_whole(stack: Stack) -> None:
     """mermaid's 5.5 MB script passes Lambda's 6 MB limit only compressed (it used to be a 500
     through the gateway, and every diagram showed as text)."""

@@ -9,7 +9,9 @@ from typing import Any
 
 from .config_values import number_setting, setting
 
-DEFAULT_MAX_BODY = 10 * 1024 * 1024
+# 10 MB attachments (what the older otterwiki-api plugin accepts) travel base64 in JSON: 4/3 the
+# size, plus the rest of the body
+DEFAULT_MAX_BODY = 14 * 1024 * 1024
 
 
 @dataclass(frozen=True)
