@@ -404,6 +404,29 @@ def test_wiki_function_is_in_the_vpc_with_the_efs_mount(stack: Deployed) -> None
     variables = unwrap(env)["variables"]
     assert variables["REPOSITORY"].startswith("/mnt/wiki/")
     assert variables["SECRET_KEY"] == "flask-secret" and variables["WIKIBOT_API_KEY"] == "api-key"
+    assert variables["WIKIBOT_ACCESS"] == "private"  # a fresh deploy is not open to the world
+    assert "WIKIBOT_OWNER_EMAIL" not in variables  # nobody registers as admin without one
+
+
+def test_access_owner_and_otterwiki_settings_reach_the_wiki_function() -> None:
+    from wikibot_infra.settings import ACCESS_PRESETS as STACK_PRESETS
+
+    from lambda_init import ACCESS_PRESETS
+
+    assert set(STACK_PRESETS) == set(ACCESS_PRESETS)
+    chosen = settings(
+        access="public",
+        owner_email="owner@example.org",
+        otterwiki_settings={"SITE_NAME": "Team wiki", "WRITE_ACCESS": "REGISTERED"},
+    )
+    variables = unwrap(deploy(chosen).function("wiki").inputs["environment"])["variables"]
+    assert variables["WIKIBOT_ACCESS"] == "public"
+    assert variables["WIKIBOT_OWNER_EMAIL"] == "owner@example.org"
+    assert variables["SITE_NAME"] == "Team wiki" and variables["WRITE_ACCESS"] == "REGISTERED"
+    with pytest.raises(ValueError, match="wikibot:access"):
+        settings(access="everyone")
+    with pytest.raises(ValueError, match="wikibot:otterwiki"):
+        settings(otterwiki_settings={"SECRET_KEY": "sneaky"})
 
 
 def test_mcp_function_is_outside_any_vpc(stack: Deployed) -> None:

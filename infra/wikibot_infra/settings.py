@@ -12,6 +12,21 @@ from typing import Any
 import pulumi
 
 MCP_AUTH_MODES = ("authkit", "tokens")
+ACCESS_PRESETS = ("private", "public", "open")  # lambda_init.ACCESS_PRESETS
+# Otterwiki settings a deployer may set beside the preset (Otterwiki reads them from the
+# environment); the preset fills the access ones they leave out
+OTTERWIKI_SETTINGS = (
+    "SITE_NAME",
+    "SITE_DESCRIPTION",
+    "READ_ACCESS",
+    "WRITE_ACCESS",
+    "ATTACHMENT_ACCESS",
+    "AUTO_APPROVAL",
+    "DISABLE_REGISTRATION",
+    "EMAIL_NEEDS_CONFIRMATION",
+    "NOTIFY_ADMINS_ON_REGISTER",
+    "RETAIN_PAGE_NAME_CASE",
+)
 DEFAULT_MODEL = "amazon.titan-embed-text-v2:0"
 
 
@@ -35,6 +50,9 @@ class StackSettings:
     az_count: int = 2
     vpc_cidr: str = "10.42.0.0/16"
     log_retention_days: int = 30
+    access: str = "private"
+    owner_email: str | None = None
+    otterwiki_settings: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.mcp_auth not in MCP_AUTH_MODES:
@@ -51,6 +69,13 @@ class StackSettings:
             raise ValueError("wikibot:hostedZoneId needs wikibot:domain")
         if not 1 <= self.az_count <= 3:
             raise ValueError("wikibot:azCount must be 1, 2 or 3")
+        if self.access not in ACCESS_PRESETS:
+            raise ValueError(f"wikibot:access must be one of {ACCESS_PRESETS}, got {self.access!r}")
+        unknown = sorted(set(self.otterwiki_settings or {}) - set(OTTERWIKI_SETTINGS))
+        if unknown:
+            raise ValueError(
+                f"wikibot:otterwiki takes {', '.join(OTTERWIKI_SETTINGS)}; not {', '.join(unknown)}"
+            )
 
 
 def from_config(config: pulumi.Config) -> StackSettings:
@@ -71,6 +96,9 @@ def from_config(config: pulumi.Config) -> StackSettings:
         "az_count": config.get_int("azCount"),
         "vpc_cidr": config.get("vpcCidr"),
         "log_retention_days": config.get_int("logRetentionDays"),
+        "access": config.get("access"),
+        "owner_email": config.get("ownerEmail"),
+        "otterwiki_settings": config.get_object("otterwiki"),
     }
     return StackSettings(
         git_layer_arn=config.require("gitLayerArn"),

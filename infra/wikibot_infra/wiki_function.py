@@ -30,6 +30,10 @@ def wiki_environment(settings: StackSettings) -> dict[str, pulumi.Input[str]]:
         "WIKIBOT_SEARCH_EMBEDDER": "bedrock",
         "WIKIBOT_BEDROCK_MODEL_ID": settings.bedrock_model_id,
         "WIKIBOT_MCP_ENABLED": "false",  # the MCP function serves MCP
+        # private unless the deployer chooses otherwise; only the owner becomes admin
+        "WIKIBOT_ACCESS": settings.access,
+        **({"WIKIBOT_OWNER_EMAIL": settings.owner_email} if settings.owner_email else {}),
+        **{k: str(v) for k, v in (settings.otterwiki_settings or {}).items()},
     }
 
 
