@@ -150,6 +150,20 @@ def test_unknown_revisions(client_api, unique):
     assert client_api.get("/changelog", params={"limit": "-1"})[0] == 422
 
 
+def test_a_write_names_its_revision_with_at_least_seven_digits(client_api, unique, repo):
+    """A shorter prefix could match another commit by accident: the optimistic lock refuses it
+    even when it is the page's own revision's start."""
+    rev = client_api.put(f"/pages/{unique}", {"content": "x"})[1]["revision"]
+    head = git(repo, "rev-parse", "HEAD").strip()
+    for short in (rev[:4], rev[:6]):
+        status, body, _ = client_api.put(f"/pages/{unique}", {"content": "y", "revision": short})
+        assert status == 422 and "7 hexadecimal digits" in body["error"], body
+        body = {"old_string": "x", "new_string": "y", "revision": short}
+        assert client_api.patch(f"/pages/{unique}", body)[0] == 422
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+    assert client_api.put(f"/pages/{unique}", {"content": "y", "revision": rev[:7]})[0] == 200
+
+
 def test_oversized_body_is_413(app, client_api, unique):
     limit = app.extensions["wikibot_api"].settings.max_body_bytes
     status, body, _ = client_api.put(f"/pages/{unique}", {"content": "x" * (limit + 10)})
