@@ -408,6 +408,23 @@ def test_wiki_function_is_in_the_vpc_with_the_efs_mount(stack: Deployed) -> None
     assert "WIKIBOT_OWNER_EMAIL" not in variables  # nobody registers as admin without one
 
 
+def test_the_file_system_is_backed_up_on_a_schedule(stack: Deployed) -> None:
+    plan = stack.one("aws:backup/plan:Plan", "wikibot-backups-plan")
+    (rule,) = plan.inputs["rules"]
+    assert rule["schedule"] == "cron(0 3 * * ? *)" and rule["lifecycle"]["deleteAfter"] == 35
+    assert rule["targetVaultName"] == "wikibot-backups-vault"  # the mock names it by its name
+    selection = stack.one("aws:backup/selection:Selection", "wikibot-backups-selection")
+    fs = stack.one("aws:efs/fileSystem:FileSystem", "wikibot-storage-fs")
+    assert selection.inputs["resources"] == [f"arn:aws:mock:{REGION}:123456789012:{fs.name}"]
+    role = stack.one("aws:iam/role:Role", "wikibot-backups-role")
+    assert "backup.amazonaws.com" in role.inputs["assumeRolePolicy"]
+    assert stack.outputs["backup_vault"] == "wikibot-backups-vault"
+    without = deploy(settings(backups=False))
+    assert without.of_type("aws:backup/plan:Plan") == []
+    with pytest.raises(ValueError, match="backupRetentionDays"):
+        settings(backup_retention_days=0)
+
+
 def test_access_owner_and_otterwiki_settings_reach_the_wiki_function() -> None:
     from wikibot_infra.settings import ACCESS_PRESETS as STACK_PRESETS
 

@@ -12,6 +12,7 @@ from wikibot import routeplan
 
 from . import policies
 from .artifacts import CodeBucket
+from .backups import Backups
 from .gateway import Gateway
 from .mcp_function import McpFunction, mcp_environment, plan_environment
 from .network import Network
@@ -32,6 +33,14 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
     gateway = Gateway(name, settings.domain, settings.hosted_zone_id)
     network = Network(f"{name}-net", settings.vpc_cidr, settings.az_count, model_arn)
     storage = Storage(f"{name}-storage", network)
+    backups = None
+    if settings.backups:
+        backups = Backups(
+            f"{name}-backups",
+            storage.file_system.arn,
+            settings.backup_schedule,
+            settings.backup_retention_days,
+        )
     code = CodeBucket(f"{name}-code")
     wiki_code = code.upload(f"{name}-wiki", settings.wiki_code)
     wiki = WikiFunction(f"{name}-wiki", settings, network, storage, model_arn, wiki_code)
@@ -53,6 +62,8 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
         "bedrock_model_arn": model_arn,
         "routes": {route.key: route.target for route in plan},
     }
+    if backups is not None:
+        outputs["backup_vault"] = backups.vault.name
     if gateway.domain_target is not None and not settings.hosted_zone_id:
         outputs["domain_cname_target"] = gateway.domain_target
     return outputs

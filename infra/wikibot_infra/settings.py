@@ -50,6 +50,9 @@ class StackSettings:
     az_count: int = 2
     vpc_cidr: str = "10.42.0.0/16"
     log_retention_days: int = 30
+    backups: bool = True
+    backup_schedule: str = "cron(0 3 * * ? *)"  # daily, 03:00 UTC
+    backup_retention_days: int = 35
     access: str = "private"
     owner_email: str | None = None
     otterwiki_settings: dict[str, str] | None = None
@@ -69,6 +72,8 @@ class StackSettings:
             raise ValueError("wikibot:hostedZoneId needs wikibot:domain")
         if not 1 <= self.az_count <= 3:
             raise ValueError("wikibot:azCount must be 1, 2 or 3")
+        if self.backup_retention_days < 1:
+            raise ValueError("wikibot:backupRetentionDays must be at least 1")
         if self.access not in ACCESS_PRESETS:
             raise ValueError(f"wikibot:access must be one of {ACCESS_PRESETS}, got {self.access!r}")
         unknown = sorted(set(self.otterwiki_settings or {}) - set(OTTERWIKI_SETTINGS))
@@ -96,6 +101,9 @@ def from_config(config: pulumi.Config) -> StackSettings:
         "az_count": config.get_int("azCount"),
         "vpc_cidr": config.get("vpcCidr"),
         "log_retention_days": config.get_int("logRetentionDays"),
+        "backups": config.get_bool("backups"),
+        "backup_schedule": config.get("backupSchedule"),
+        "backup_retention_days": config.get_int("backupRetentionDays"),
         "access": config.get("access"),
         "owner_email": config.get("ownerEmail"),
         "otterwiki_settings": config.get_object("otterwiki"),
