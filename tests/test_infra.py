@@ -489,11 +489,14 @@ def test_iam_grants_name_only_what_each_function_needs(stack: Deployed) -> None:
 
     attachments = stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert [(a.inputs["role"], a.inputs["policyArn"].rsplit("/", 1)[-1]) for a in attachments] == [
-        ("wikibot-wiki-role", "AWSLambdaVPCAccessExecutionRole")
+        ("wikibot-backups-role", "AWSBackupServiceRolePolicyForBackup"),
+        ("wikibot-backups-role", "AWSBackupServiceRolePolicyForRestores"),
+        ("wikibot-wiki-role", "AWSLambdaVPCAccessExecutionRole"),
     ]
     for role in stack.of_type("aws:iam/role:Role"):
         (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-        assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+        service = "backup" if role.name == "wikibot-backups-role" else "lambda"
+        assert trust["Principal"] == {"Service": f"{service}.amazonaws.com"}
 
 
 def test_custom_domain_certificate_and_mapping(stack: Deployed) -> None:
