@@ -64,6 +64,9 @@ def _git_environment() -> None:
     home = os.environ.get("HOME")
     if not home or not os.access(home, os.W_OK):
         os.environ["HOME"] = tempfile.gettempdir()
+    templates = "/opt/share/git-core/templates"  # the git layer's (wikibot/git_layer.py)
+    if os.path.isdir(templates):
+        os.environ.setdefault("GIT_TEMPLATE_DIR", templates)
     if "GIT_CONFIG_GLOBAL" not in os.environ:
         os.environ["GIT_CONFIG_GLOBAL"] = _private_temp_file(
             "wikibot-gitconfig-",

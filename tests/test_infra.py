@@ -408,6 +408,19 @@ def test_wiki_function_is_in_the_vpc_with_the_efs_mount(stack: Deployed) -> None
     assert "WIKIBOT_OWNER_EMAIL" not in variables  # nobody registers as admin without one
 
 
+def test_without_a_layer_arn_the_stack_makes_the_git_layer() -> None:
+    deployed = deploy(settings(git_layer_arn=None))
+    (layer,) = deployed.of_type("aws:lambda/layerVersion:LayerVersion")
+    assert layer.inputs["compatibleRuntimes"] == ["python3.12"]
+    assert layer.inputs["compatibleArchitectures"] == ["x86_64"]
+    upload = deployed.one("aws:s3/bucketObjectv2:BucketObjectv2", "wikibot-git-layer-code")
+    assert layer.inputs["s3Key"] == upload.inputs["key"] == "wikibot-git-layer.zip"
+    wiki = deployed.function("wiki")
+    assert wiki.inputs["layers"] == [f"arn:aws:mock:{REGION}:123456789012:{layer.name}"]
+    # with gitLayerArn given, the stack makes no layer of its own
+    assert deploy(settings()).of_type("aws:lambda/layerVersion:LayerVersion") == []
+
+
 def test_the_file_system_is_backed_up_on_a_schedule(stack: Deployed) -> None:
     plan = stack.one("aws:backup/plan:Plan", "wikibot-backups-plan")
     (rule,) = plan.inputs["rules"]

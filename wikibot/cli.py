@@ -158,11 +158,23 @@ def _build_lambda(args: argparse.Namespace) -> int:
 
     output = args.output_dir or os.path.join(lambda_build.project_root(), "build")
     try:
+        layers_mb = args.layers_mb
+        if args.git_layer and "wiki" in (args.function or ("wiki",)):
+            from wikibot.git_layer import LayerError, build_git_layer
+
+            try:
+                built = build_git_layer(
+                    os.path.join(output, "lambda-git-layer.zip"),
+                    log=lambda line: print(line, flush=True),
+                )
+            except LayerError as e:
+                raise lambda_build.BuildError(f"git layer: {e} (or pass --no-git-layer)") from e
+            layers_mb += built.size / lambda_build.MB
         lambda_build.build(
             output,
             functions=args.function or ("wiki", "mcp"),
             python_version=args.python_version,
-            layers_mb=args.layers_mb,
+            layers_mb=layers_mb,
             allow_s3=args.allow_s3,
             bundle_sdk=args.bundle_boto3,
             bytecode=args.bytecode,
@@ -237,8 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
         "lambda_init.py and the plugin packages at the top: the wiki's without FAISS (numpy "
         "ranks the vectors) and boto3 (the runtime has it), the MCP app's without Otterwiki. "
         "Tests, type stubs and scripts are stripped; when pythonX.Y is here the dependencies "
-        "ship as byte code only. Prints the sizes and checks Lambda's limits. "
-        "The git layer is not built here: its ARN is the stack's gitLayerArn setting.",
+        "ship as byte code only; and build/lambda-git-layer.zip, the wiki function's git "
+        "(Debian 12's git package and the libraries it needs). Prints the sizes and checks "
+        "Lambda's limits, the layer counted.",
     )
     lam.add_argument("--output-dir", help="where the zips go (build/ in the repository)")
     lam.add_argument(
@@ -252,9 +265,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--layers-mb",
         type=float,
         default=0,
-        help="unzipped size of the function's layers (the git layer), counted toward the "
-        "250 MB limit (0)",
+        help="unzipped size of other layers of the function, counted toward the 250 MB limit "
+        "beside the git layer (0)",
     )
+    lam.add_argument(
+        "--no-git-layer",
+        dest="git_layer",
+        action="store_false",
+        help="do not build the git layer (the stack then needs gitLayerArn)",
+    )
+
     lam.add_argument(
         "--allow-s3",
         action="store_true",

@@ -64,3 +64,20 @@ class CodeBucket(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         return CodeLocation(self.bucket.id, key, digest)
+
+
+def git_layer(
+    name: str, code: CodeLocation, runtime: str, architecture: str, parent: pulumi.Resource
+) -> aws.lambda_.LayerVersion:
+    """The wiki function's git (`wikibot build-lambda` builds the zip: wikibot/git_layer.py)."""
+    return aws.lambda_.LayerVersion(
+        name,
+        layer_name=name,
+        s3_bucket=code.bucket,
+        s3_key=code.key,
+        source_code_hash=code.hash,
+        compatible_runtimes=[runtime],
+        compatible_architectures=[architecture],
+        description="git from Debian 12's package, for Otterwiki and wikibot",
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

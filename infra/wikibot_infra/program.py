@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from wikibot import routeplan
 
 from . import policies
-from .artifacts import CodeBucket
+from .artifacts import CodeBucket, git_layer
 from .backups import Backups
 from .gateway import Gateway
 from .mcp_function import McpFunction, mcp_environment, plan_environment
@@ -43,7 +43,13 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
         )
     code = CodeBucket(f"{name}-code")
     wiki_code = code.upload(f"{name}-wiki", settings.wiki_code)
-    wiki = WikiFunction(f"{name}-wiki", settings, network, storage, model_arn, wiki_code)
+    layer_arn: pulumi.Input[str] | None = settings.git_layer_arn
+    if layer_arn is None:
+        layer_code = code.upload(f"{name}-git-layer", settings.git_layer)
+        layer_arn = git_layer(
+            f"{name}-git", layer_code, settings.runtime, settings.architecture, code
+        ).arn
+    wiki = WikiFunction(f"{name}-wiki", settings, network, storage, model_arn, wiki_code, layer_arn)
     env = mcp_environment(settings, gateway.url)
     mcp = McpFunction(f"{name}-mcp", settings, env, code.upload(f"{name}-mcp", settings.mcp_code))
 

@@ -32,9 +32,10 @@ DEFAULT_MODEL = "amazon.titan-embed-text-v2:0"
 
 @dataclass(frozen=True)
 class StackSettings:
-    git_layer_arn: str
     secret_key: pulumi.Input[str]
     api_key: pulumi.Input[str]
+    git_layer_arn: str | None = None  # without one the stack makes the layer from git_layer
+    git_layer: str = "../build/lambda-git-layer.zip"
     mcp_auth: str = "authkit"
     authkit_domain: str | None = None
     mcp_token: pulumi.Input[str] | None = None
@@ -86,6 +87,8 @@ class StackSettings:
 def from_config(config: pulumi.Config) -> StackSettings:
     """StackSettings from the stack's configuration; absent keys take the defaults above."""
     optional: dict[str, Any] = {
+        "git_layer_arn": config.get("gitLayerArn"),
+        "git_layer": config.get("gitLayer"),
         "mcp_auth": config.get("mcpAuth"),
         "authkit_domain": config.get("authkitDomain"),
         "mcp_token": config.get_secret("mcpToken"),
@@ -109,7 +112,6 @@ def from_config(config: pulumi.Config) -> StackSettings:
         "otterwiki_settings": config.get_object("otterwiki"),
     }
     return StackSettings(
-        git_layer_arn=config.require("gitLayerArn"),
         secret_key=config.require_secret("secretKey"),
         api_key=config.require_secret("apiKey"),
         **{k: v for k, v in optional.items() if v is not None},

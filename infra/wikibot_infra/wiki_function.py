@@ -48,6 +48,7 @@ class WikiFunction(pulumi.ComponentResource):
         storage: Storage,
         model_arn: pulumi.Input[str],
         code: CodeLocation,
+        git_layer_arn: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("wikibot:infra:WikiFunction", name, None, opts)
@@ -70,7 +71,7 @@ class WikiFunction(pulumi.ComponentResource):
             wiki_environment(settings),
             # A function with a file system needs a mount target in its subnets to be created.
             depends_on=storage.mount_targets,
-            layers=[settings.git_layer_arn],
+            layers=[git_layer_arn],
             vpc_config={
                 "subnet_ids": [s.id for s in network.subnets],
                 "security_group_ids": [network.function_sg.id],
