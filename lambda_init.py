@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import gzip
+import hashlib
 import os
 import re
 import subprocess
@@ -53,6 +54,7 @@ NO_OWNER = "owner-not-configured@wikibot.invalid"
 # A Lambda invocation carries at most 6 MB: the REST API refuses bodies above this with its own
 # clear JSON error; larger ones never reach the function (API Gateway answers 413 itself).
 LAMBDA_BODY_LIMIT = 5_500_000
+ANSWER_LIMIT = 6 * 1024 * 1024 - 64 * 1024  # Lambda's 6 MB, less the answer's other fields
 
 _wiki_handler: Any = None
 _mcp_handler: Any = None
@@ -228,6 +230,7 @@ class FitForLambda:
             if hasattr(result, "close"):
                 result.close()
         status, headers, body = answer["status"], answer["headers"], b"".join(chunks)
+        original = body
         names = {k.lower(): v for k, v in headers}
         path = environ.get("PATH_INFO", "")
         if path.startswith("/static/") and status.startswith("200"):
@@ -248,8 +251,68 @@ class FitForLambda:
                 ("Content-Length", str(len(body))),
                 ("Vary", "Accept-Encoding"),
             ]
+        if not fits_lambda(body, names.get("content-type", "")):
+            status, headers, body = hand_off(environ, status, names, original)
         start_response(status, headers)
         return [body]
+
+
+def fits_lambda(body: bytes, content_type: str) -> bool:
+    """Whether an answer fits Lambda's 6 MB: apig-wsgi sends all but JSON as base64."""
+    size = len(body) if content_type.startswith("application/json") else 4 * -(-len(body) // 3)
+    return size <= ANSWER_LIMIT
+
+
+def hand_off(
+    environ: dict[str, Any], status: str, names: dict[str, str], body: bytes
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """An answer too large for Lambda goes out through S3: stored once under its content's hash
+    in WIKIBOT_LARGE_RESPONSE_BUCKET (a repeat costs nothing), the client redirected to a
+    presigned URL valid for five minutes, with the content type and file name kept."""
+    bucket = os.environ.get("WIKIBOT_LARGE_RESPONSE_BUCKET")
+    downloadable = status.startswith("200") and environ.get("REQUEST_METHOD") == "GET"
+    if not bucket or not downloadable:  # a redirect is no answer to a POST (git's pack RPC)
+        message = (
+            f"this answer is {len(body) / 2**20:.1f} MiB, over what Lambda carries (6 MB); "
+            "WIKIBOT_LARGE_RESPONSE_BUCKET hands such answers out through S3"
+        )
+        return "502 Bad Gateway", [("Content-Type", "text/plain; charset=utf-8")], message.encode()
+    from botocore.exceptions import ClientError
+
+    client = _s3()
+    key = "answers/" + hashlib.sha256(body).hexdigest()
+    content_type = names.get("content-type", "application/octet-stream")
+    try:
+        client.head_object(Bucket=bucket, Key=key)
+    except ClientError:
+        client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+    name = os.path.basename(environ.get("PATH_INFO", "")) or "download"
+    disposition = names.get("content-disposition") or (
+        f"inline; filename*=UTF-8''{quote(name, safe='')}"
+    )
+    params = {
+        "Bucket": bucket,
+        "Key": key,
+        "ResponseContentType": content_type,
+        "ResponseContentDisposition": disposition,
+    }
+    url = client.generate_presigned_url("get_object", Params=params, ExpiresIn=300)
+    headers = [("Location", url), ("Cache-Control", "no-store"), ("Content-Length", "0")]
+    return "302 Found", headers, b""
+
+
+_s3_client: Any = None
+
+
+def _s3() -> Any:
+    """The S3 client (boto3 reads AWS_ENDPOINT_URL_S3: `wikibot serve` points it at a local
+    S3 server)."""
+    global _s3_client
+    if _s3_client is None:
+        import boto3
+
+        _s3_client = boto3.client("s3")
+    return _s3_client
 
 
 def _wiki() -> Any:

@@ -52,6 +52,7 @@ class Stack:
     mcp_token: str | None
     local: bool
     mcp_author: str | None = None
+    repository: str | None = None  # the local gateway's, for commits from outside
 
     def api(self, method: str, path: str, **kw: Any) -> requests.Response:
         if not self.api_key:
@@ -80,7 +81,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     env = {"WIKIBOT_API_KEY": key, "WIKIBOT_MCP_TOKEN": token, "WIKIBOT_MCP_TOKEN_AUTHOR": author}
     server = WikiServe(str(tmp_path_factory.mktemp("e2e") / "data"), env).start()
     try:
-        yield Stack(server.url, key, token, local=True, mcp_author="E2E Token")
+        repository = os.path.join(server.data_dir, "repository")
+        yield Stack(server.url, key, token, True, "E2E Token", repository)
     finally:
         server.stop()
 
@@ -426,6 +428,29 @@ def test_uploads_over_what_lambda_carries_get_a_clear_error(stack: Stack, page: 
     over = {"filename": "over.bin", "content": "A" * 7_000_000}
     resp = stack.api("POST", url, json=over)
     assert resp.status_code == 413 and resp.json() == {"message": "Request Entity Too Large"}
+
+
+def test_a_20_mb_attachment_downloads_whole_through_s3(stack: Stack, page: str) -> None:
+    """Over Lambda's 6 MB the wiki function stores the answer in S3 and redirects to a
+    presigned URL (locally: moto's S3 server on 127.0.0.1, the boto3 client unchanged)."""
+    if not stack.repository:
+        pytest.skip("needs the local gateway's repository")
+    data = os.urandom(20 * 2**20)
+    stack.api("PUT", "/pages/" + quote(page), json={"content": "big file below"})
+    folder = os.path.join(stack.repository, page.lower())
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "big.bin"), "wb") as f:
+        f.write(data)
+    external = {"GIT_AUTHOR_NAME": "e", "GIT_AUTHOR_EMAIL": "e@x", "GIT_COMMITTER_NAME": "e"}
+    env = {**os.environ, **external, "GIT_COMMITTER_EMAIL": "e@x"}
+    for args in (["add", "--", page.lower()], ["commit", "-q", "-m", "a big file"]):
+        subprocess.run(["git", *args], cwd=stack.repository, env=env, check=True)
+    url = f"{stack.url}/{quote(page)}/a/big.bin"
+    first = requests.get(url, timeout=120, allow_redirects=False)
+    assert first.status_code == 302 and first.headers["Location"].startswith("http://127.0.0.1")
+    got = requests.get(url, timeout=120)
+    assert got.status_code == 200 and got.content == data
+    assert "big.bin" in got.headers["Content-Disposition"]
 
 
 def test_otterwikis_largest_static_file_arrives_whole(stack: Stack) -> None:

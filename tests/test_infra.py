@@ -472,12 +472,37 @@ def test_mcp_function_is_outside_any_vpc(stack: Deployed) -> None:
 def test_network_has_no_internet_path_and_an_endpoint_for_bedrock(stack: Deployed) -> None:
     kinds = {r.typ for r in stack.resources}
     assert not kinds & {"aws:ec2/natGateway:NatGateway", "aws:ec2/internetGateway:InternetGateway"}
-    (endpoint,) = stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    endpoint = stack.one("aws:ec2/vpcEndpoint:VpcEndpoint", "wikibot-net-bedrock")
     assert endpoint.inputs["serviceName"] == f"com.amazonaws.{REGION}.bedrock-runtime"
     assert endpoint.inputs["vpcEndpointType"] == "Interface"
     assert endpoint.inputs["privateDnsEnabled"] is True
     (statement,) = json.loads(endpoint.inputs["policy"])["Statement"]
     assert statement["Action"] == "bedrock:InvokeModel" and statement["Resource"] == MODEL_ARN
+
+
+def test_large_answers_go_through_a_private_expiring_bucket(stack: Deployed) -> None:
+    bucket = stack.one("aws:s3/bucket:Bucket", "wikibot-answers")
+    block = stack.one(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "wikibot-answers-private"
+    )
+    assert block.inputs["bucket"] == f"{bucket.name}-id"
+    assert all(
+        block.inputs[k] for k in ("blockPublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
+    )
+    typ = (
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+    )
+    assert stack.one(typ, "wikibot-answers-encryption").inputs["rules"][0]
+    typ = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+    (rule,) = stack.one(typ, "wikibot-answers-expiry").inputs["rules"]
+    assert rule["expiration"]["days"] == 1 and rule["status"] == "Enabled"
+    endpoint = stack.one("aws:ec2/vpcEndpoint:VpcEndpoint", "wikibot-answers-s3")
+    assert endpoint.inputs["vpcEndpointType"] == "Gateway"
+    assert endpoint.inputs["serviceName"] == f"com.amazonaws.{REGION}.s3"
+    (statement,) = json.loads(endpoint.inputs["policy"])["Statement"]
+    assert statement["Resource"].endswith(":wikibot-answers/answers/*")
+    variables = unwrap(stack.function("wiki").inputs["environment"])["variables"]
+    assert variables["WIKIBOT_LARGE_RESPONSE_BUCKET"] == "wikibot-answers-id"
 
 
 def test_iam_grants_name_only_what_each_function_needs(stack: Deployed) -> None:
@@ -487,7 +512,9 @@ def test_iam_grants_name_only_what_each_function_needs(stack: Deployed) -> None:
             assert all("*" not in action for action in actions), statement
             assert "*" not in resources, statement
     wiki = {s["Sid"]: s for s in policy_of(stack, WIKI)}
-    assert set(wiki) == {"Logs", "Embed", "Repository"}
+    assert set(wiki) == {"Logs", "Embed", "Repository", "LargeAnswers"}
+    assert wiki["LargeAnswers"]["Action"] == ["s3:GetObject", "s3:PutObject"]
+    assert wiki["LargeAnswers"]["Resource"].endswith(":wikibot-answers/answers/*")
     assert wiki["Embed"]["Action"] == "bedrock:InvokeModel"
     assert wiki["Embed"]["Resource"] == MODEL_ARN
     assert wiki["Repository"]["Resource"].endswith(":wikibot-storage-fs")

@@ -152,6 +152,7 @@ def test_wiki_handler(packages: dict[str, Path], tmp_path: Path) -> None:
         "WIKIBOT_SEARCH_EMBEDDER": "bedrock",
         "AWS_REGION": "eu-west-1",
         "WIKIBOT_MCP_ENABLED": "false",
+        "WIKIBOT_ACCESS": "public",  # anyone reads the Home page (the default is private)
     }
     result = run_isolated(packages["wiki"], "handler", calls, env)
     assert result["paths"] == []

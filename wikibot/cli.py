@@ -43,12 +43,13 @@ def _gateway(args: argparse.Namespace, data: Any, key: str) -> Serving:
     """Both Lambda handlers (`lambda_init`) behind the local API Gateway, on the route plan."""
     from otterwiki_mcp.settings import McpSettings
 
-    from wikibot import gateway, routeplan
+    from wikibot import gateway, local_s3, routeplan
 
     server = gateway.GatewayServer(args.host, args.port)  # bound first: --port 0 works
     os.environ.update(
         gateway.lambda_environment(data, key, gateway.local_url(args.host, server.port))
     )
+    s3 = local_s3.start()  # answers over Lambda's 6 MB go out through it, as on AWS
     try:
         plan = routeplan.configured_plan()
         server.gateway = gateway.Gateway(plan, gateway.lambda_handlers())
@@ -58,7 +59,12 @@ def _gateway(args: argparse.Namespace, data: Any, key: str) -> Serving:
 
     def lines(base: str) -> str:
         routes = f"  gateway   {gateway.routes_summary(plan)} (see: wikibot routes)\n"
-        return _mcp_settings_line(McpSettings.from_config({}), base) + routes
+        large = (
+            f"  S3        {s3.url} (moto: answers over Lambda's 6 MB, as deployed)\n"
+            if s3
+            else "  S3        none: answers over 6 MB fail (pip install 'wikibot[local]')\n"
+        )
+        return _mcp_settings_line(McpSettings.from_config({}), base) + routes + large
 
     return server, "both Lambda handlers behind a local API Gateway, as deployed", lines
 

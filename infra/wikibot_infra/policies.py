@@ -48,6 +48,22 @@ def efs_client(file_system_arn: str, access_point_arn: str) -> Statement:
     }
 
 
+def large_answers(bucket_arn: str) -> Statement:
+    """Store and read back answers too large for Lambda, in their bucket's one prefix."""
+    return {
+        "Sid": "LargeAnswers",
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:PutObject"],
+        "Resource": f"{bucket_arn}/answers/*",
+    }
+
+
+def answers_endpoint_policy(bucket_arn: str) -> str:
+    """The S3 gateway endpoint carries the answers bucket's objects and nothing else."""
+    statement = {**large_answers(bucket_arn), "Principal": {"AWS": "*"}}
+    return document([statement])
+
+
 def endpoint_policy(arn: str) -> str:
     """The Bedrock VPC endpoint carries InvokeModel calls for the one model and nothing else."""
     statement = {

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 from wikibot import routeplan
 
 from . import policies
+from .answers import LargeAnswers
 from .artifacts import CodeBucket, git_layer
 from .backups import Backups
 from .gateway import Gateway
@@ -49,7 +50,10 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
         layer_arn = git_layer(
             f"{name}-git", layer_code, settings.runtime, settings.architecture, code
         ).arn
-    wiki = WikiFunction(f"{name}-wiki", settings, network, storage, model_arn, wiki_code, layer_arn)
+    answers = LargeAnswers(f"{name}-answers", network)
+    wiki = WikiFunction(
+        f"{name}-wiki", settings, network, storage, model_arn, wiki_code, layer_arn, answers
+    )
     env = mcp_environment(settings, gateway.url)
     mcp = McpFunction(f"{name}-mcp", settings, env, code.upload(f"{name}-mcp", settings.mcp_code))
 

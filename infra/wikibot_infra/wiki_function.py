@@ -10,6 +10,7 @@ import pulumi_aws as aws
 from lambda_init import DEFAULTS, MOUNT
 
 from . import policies
+from .answers import LargeAnswers
 from .artifacts import CodeLocation
 from .execution_role import execution_role
 from .function import lambda_function
@@ -49,13 +50,18 @@ class WikiFunction(pulumi.ComponentResource):
         model_arn: pulumi.Input[str],
         code: CodeLocation,
         git_layer_arn: pulumi.Input[str],
+        answers: LargeAnswers,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("wikibot:infra:WikiFunction", name, None, opts)
         statements = pulumi.Output.all(
-            model_arn, storage.file_system.arn, storage.access_point.arn
+            model_arn, storage.file_system.arn, storage.access_point.arn, answers.bucket.arn
         ).apply(
-            lambda arns: [policies.invoke_model(arns[0]), policies.efs_client(arns[1], arns[2])]
+            lambda arns: [
+                policies.invoke_model(arns[0]),
+                policies.efs_client(arns[1], arns[2]),
+                policies.large_answers(arns[3]),
+            ]
         )
         role = execution_role(
             name, self, settings.log_retention_days, statements, managed_policy_arns=[VPC_ACCESS]
@@ -68,7 +74,7 @@ class WikiFunction(pulumi.ComponentResource):
             code,
             HANDLER,
             settings.wiki_memory,
-            wiki_environment(settings),
+            {**wiki_environment(settings), "WIKIBOT_LARGE_RESPONSE_BUCKET": answers.bucket.id},
             # A function with a file system needs a mount target in its subnets to be created.
             depends_on=storage.mount_targets,
             layers=[git_layer_arn],
