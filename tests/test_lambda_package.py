@@ -100,6 +100,25 @@ def body(response: dict[str, Any]) -> bytes:
     return base64.b64decode(response["body"])
 
 
+def unzipped_size(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+@pytest.mark.slow
+def test_sizes_meet_the_150_mb_target_with_the_git_layer(
+    packages: dict[str, Path], tmp_path: Path
+) -> None:
+    """The project's target: each function with its layers at most 150 MB unzipped (Lambda
+    allows 250), the wiki function's git layer counted."""
+    from wikibot.git_layer import build_git_layer
+
+    layer = build_git_layer(str(tmp_path / "git.zip"), log=lambda _: None)
+    wiki = unzipped_size(packages["wiki"]) + layer.size
+    mcp = unzipped_size(packages["mcp"])
+    print(f"wiki + git layer {wiki / lambda_build.MB:.1f} MB, mcp {mcp / lambda_build.MB:.1f} MB")
+    assert wiki <= 150 * lambda_build.MB and mcp <= 150 * lambda_build.MB
+
+
 @pytest.mark.slow
 def test_package_contents(packages: dict[str, Path]) -> None:
     wiki, mcp = packages["wiki"], packages["mcp"]

@@ -4,6 +4,7 @@ own /mcp (in-process) and the separate MCP app (HTTP backend to the REST API).""
 from __future__ import annotations
 
 import base64
+import os
 from typing import Any
 
 import pytest
@@ -293,3 +294,23 @@ def test_parallel_writes_all_land(mcp: McpTarget, unique: str) -> None:
     assert [r.is_error for r in results] == [False] * 6
     listed = call(mcp, "list_notes", prefix=f"{unique}/")
     assert sorted(n["path"] for n in listed["notes"]) == paths
+
+
+def test_an_upload_over_the_limit_is_a_tool_error_naming_it(
+    mcp: McpTarget, unique: str, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the wiki's process (no HTTP body of its own) and through the REST API alike."""
+    import dataclasses
+
+    runtime = app.extensions["wikibot_api"]
+    monkeypatch.setattr(
+        runtime, "settings", dataclasses.replace(runtime.settings, max_body_bytes=4096)
+    )
+    monkeypatch.setattr(runtime.service, "max_body_bytes", 4096)
+    path = f"{unique}/Big"
+    call(mcp, "write_note", path=path, content="# Big\n")
+    big = base64.b64encode(os.urandom(8000)).decode()
+    answer = call(mcp, "upload_attachment", path=path, filename="big.bin", content=big)
+    assert (
+        answer["error"].startswith("too_large:") and "WIKIBOT_API_MAX_BODY_BYTES" in answer["error"]
+    )

@@ -54,6 +54,16 @@ class TooLarge(WikiError):
     code = "too_large"
 
 
+def too_large(size: int, limit: int) -> TooLarge:
+    """The one answer to an upload over the limit, from REST and MCP alike."""
+    return TooLarge(
+        f"the request body is {size / 2**20:.1f} MiB; this wiki takes at most "
+        f"{limit / 2**20:.1f} MiB per request (WIKIBOT_API_MAX_BODY_BYTES), so attachments up "
+        f"to about {limit * 3 / 4 / 2**20:.1f} MiB",
+        limit=limit,
+    )
+
+
 class Busy(WikiError):
     """The repository stayed locked by another writer for too long; retrying later is safe."""
 

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .auth import ApiKey
 from .authors import acceptable
-from .errors import Forbidden, Invalid, TooLarge, WikiError
+from .errors import Forbidden, Invalid, WikiError, too_large
 from .runtime import ApiRuntime
 
 
@@ -47,12 +47,7 @@ def protect(
         rt = api_runtime()
         limit = rt.settings.max_body_bytes
         if request.content_length is not None and request.content_length > limit:
-            raise TooLarge(
-                f"the request body is {request.content_length / 2**20:.1f} MiB; this wiki takes "
-                f"at most {limit / 2**20:.1f} MiB per request (WIKIBOT_API_MAX_BODY_BYTES), so "
-                f"attachments up to about {limit * 3 / 4 / 2**20:.1f} MiB",
-                limit=limit,
-            )
+            raise too_large(request.content_length, limit)
         request.max_content_length = limit
         if request.endpoint in public:
             return

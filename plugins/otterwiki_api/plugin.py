@@ -104,6 +104,7 @@ class ApiPlugin:
             listener=OtterwikiListener(),
             lock_timeout=settings.lock_timeout,
             stale_lock_after=settings.stale_lock_after,
+            max_body_bytes=settings.max_body_bytes,
         )
         keys = load_keys(settings)
         if not keys:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from .authors import Author
 from .commits import Change, CommitPath, HeadMoved
-from .errors import Busy, Conflict, Invalid, NotFound, StorageFull
+from .errors import Busy, Conflict, Invalid, NotFound, StorageFull, too_large
 from .frontmatter import split_frontmatter
 from .gitcli import Git, GitFailed, check_revision
 from .gitobjects import FILE_MODE, LINK_MODE, Entry
@@ -138,10 +138,13 @@ class WikiService:
         listener: ChangeListener | None = None,
         lock_timeout: float = 30.0,
         stale_lock_after: float = 10.0,
+        max_body_bytes: int | None = None,
     ) -> None:
         self.root = os.path.realpath(repository)
         self.git = Git(self.root)
         self.commits = CommitPath(self.git, stale_after=stale_lock_after)
+        # what REST takes in one body; MCP in the wiki's process has no body of its own
+        self.max_body_bytes = max_body_bytes
         self.rules = rules
         self.index = PageIndex(self.git, index_dir, rules, lock_timeout=max(lock_timeout, 60.0))
         self.lock = lock or repository_lock(self.root, lock_timeout)
@@ -672,6 +675,8 @@ class WikiService:
         custom = _custom_message(message)
         if not isinstance(content_b64, str):
             raise Invalid("content is required: the file's bytes in base64")
+        if self.max_body_bytes is not None and len(content_b64) > self.max_body_bytes:
+            raise too_large(len(content_b64), self.max_body_bytes)
         try:
             data = base64.b64decode(content_b64, validate=True)
         except (binascii.Error, ValueError):
