@@ -68,7 +68,7 @@ TARGETS = [
         "page paths",
         "plugins/otterwiki_api/pagepaths.py",
         ("validate_page_path", "validate_attachment_name", "refuse_shadowed"),
-        ("tests/test_api_errors.py", "tests/test_plugin_and_paths.py"),
+        ("tests/test_pagepaths.py", "tests/test_api_errors.py"),
     ),
     Target(
         "commit path",
