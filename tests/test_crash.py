@@ -146,7 +146,8 @@ def test_servers_killed_mid_write_recover(tmp_path):
             server.stop()
 
 
-def _git_children(pid: int) -> list[int]:
+def _git_children(pid: int, commands: tuple[str, ...]) -> list[int]:
+    """git processes of `pid` running one of `commands` (the write path's short-lived ones)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -154,11 +155,11 @@ def _git_children(pid: int) -> list[int]:
         try:
             with open(f"/proc/{entry}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/comm") as f:
-                comm = f.read().strip()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if comm == "git" and int(fields[1]) == pid:
+        if int(fields[1]) == pid and argv[0].endswith("git") and set(argv) & set(commands):
             found.append(int(entry))
     return found
 
@@ -174,7 +175,7 @@ def test_git_killed_mid_commit_leaves_no_trace(tmp_path):
 
     def killer() -> None:
         while not stop.is_set():
-            for pid in _git_children(server.process.pid):
+            for pid in _git_children(server.process.pid, ("update-ref", "cat-file")):
                 try:
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
