@@ -14,7 +14,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -146,56 +145,55 @@ def test_servers_killed_mid_write_recover(tmp_path):
             server.stop()
 
 
-def _git_children(pid: int, commands: tuple[str, ...]) -> list[int]:
-    """git processes of `pid` running one of `commands` (the write path's short-lived ones)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if int(fields[1]) == pid and argv[0].endswith("git") and set(argv) & set(commands):
-            found.append(int(entry))
-    return found
+# git as the server finds it on PATH: a third of the write path's `update-ref` and `cat-file`
+# runs are SIGKILLed a moment after they start (before, during or after their work), the rest
+# run untouched, once the kill log exists (the server has started). A line per kill in the log.
+KILLING_GIT = """#!/bin/sh
+case " $* " in
+  *" update-ref "*|*" cat-file "*)
+    if [ -e "$KILL_LOG" ] && [ $(( $(od -An -N1 -tu1 /dev/urandom) % 3 )) -eq 0 ]; then
+      "$REAL_GIT" "$@" & child=$!
+      sleep 0.00$(( $(od -An -N1 -tu1 /dev/urandom) % 4 ))
+      kill -9 $child 2>/dev/null && echo killed >> "$KILL_LOG"
+      wait $child
+      exit 137
+    fi;;
+esac
+exec "$REAL_GIT" "$@"
+"""
 
 
 def test_git_killed_mid_commit_leaves_no_trace(tmp_path):
     """git children killed at random under a live server: a write either answers 2xx and is in
     HEAD, or answers an error and is in no commit; the repository stays sound."""
+    wrapper = tmp_path / "bin"
+    wrapper.mkdir()
+    (wrapper / "git").write_text(KILLING_GIT)
+    (wrapper / "git").chmod(0o755)
+    kills = tmp_path / "kills.log"
+    env = {
+        **ENV,
+        "PATH": f"{wrapper}:{os.environ['PATH']}",
+        "REAL_GIT": shutil.which("git"),
+        "KILL_LOG": str(kills),
+    }
     data = str(tmp_path / "data")
-    server = WikiServe(data, ENV, "--direct").start()
     repo = os.path.join(data, "repository")
-    stop = threading.Event()
-    killed = []
-
-    def killer() -> None:
-        while not stop.is_set():
-            for pid in _git_children(server.process.pid, ("update-ref", "cat-file")):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    killed.append(pid)
-                except ProcessLookupError:
-                    pass
-            time.sleep(random.uniform(0.0, 0.01))
-
+    os.makedirs(repo)
+    subprocess.run(["git", "init", "-q", repo], check=True)  # before any kill
+    server = WikiServe(data, env, "--direct").start()
+    kills.write_text("")  # armed
     try:
         stream = Stream(server.url, "crash/git")
-        thread = threading.Thread(target=killer, daemon=True)
-        thread.start()
-        time.sleep(8)
-        stop.set()
-        thread.join()
+        time.sleep(6)
         stream.stop()
-        assert killed, "no git process was killed"
-        assert stream.acknowledged and stream.refused, (len(stream.acknowledged), killed)
+        server.stop()
+        assert kills.exists() and kills.read_text().count("killed") > 3, "nothing was killed"
+        assert stream.acknowledged and stream.refused, len(stream.acknowledged)
         check_repository(repo, stream.acknowledged)
         touched = set(git(repo, "log", "--name-only", "--format=").split())
         assert [p for p in stream.refused if p.lower() + ".md" in touched] == []
+        server.env["PATH"] = os.environ["PATH"]  # git whole again: recovery as usual
         assert recover(server, repo, 0) < STALE + 20
         check_index(server.url, repo, "crash/git")
     finally:
