@@ -108,13 +108,22 @@ TARGETS = [
         "route plan",
         "wikibot/routeplan.py",
         ("_rank", "select", "_segments_match", "build_plan"),
-        ("tests/test_plugin_and_paths.py", "tests/test_e2e.py"),
+        (
+            "tests/test_infra.py::test_plan_route_keys_and_targets",
+            "tests/test_infra.py::test_route_selection_follows_api_gateway",
+            "tests/test_infra.py::test_every_declared_path_has_a_route_and_wiki_paths_stay_with_the_wiki",
+            "tests/test_plugin_and_paths.py",
+        ),
     ),
     Target(
         "gateway limits",
         "wikibot/gateway.py",
         ("Gateway.dispatch", "translate_result"),
-        ("tests/test_e2e.py",),
+        (
+            "tests/test_e2e.py::test_gateway_builds_payload_2_events",
+            "tests/test_e2e.py::test_gateway_bodies_text_or_base64",
+            "tests/test_e2e.py::test_gateway_answers",
+        ),
     ),
 ]
 

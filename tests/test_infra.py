@@ -241,6 +241,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources.append(args)
         state = {"arn": f"arn:aws:mock:{REGION}:123456789012:{args.name}", **args.inputs}
         state.setdefault("name", args.name)
+        if args.typ == "aws:s3/bucketObjectv2:BucketObjectv2":
+            state["versionId"] = f"{args.name}-v1"  # only the upload knows it: a dependency
         if args.typ == "aws:lambda/function:Function":
             state["invokeArn"] = f"arn:aws:apigateway:{REGION}:lambda:path/{args.name}/invocations"
         elif args.typ == "aws:apigatewayv2/api:Api":
@@ -276,6 +278,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 class Deployed:
     resources: list[Any]
     outputs: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> resource options
 
     def of_type(self, typ: str) -> list[Any]:
         return [r for r in self.resources if r.typ == typ]
@@ -311,8 +314,16 @@ def deploy(stack_settings: Any) -> Deployed:
     pulumi.runtime.set_mocks(mocks, project="wikibot", stack="test", preview=False)
     deployed = Deployed(mocks.resources)
 
+    def record(args: pulumi.ResourceTransformationArgs) -> None:
+        opts = args.opts
+        deployed.options[args.name] = {
+            "protect": opts.protect,
+            "retain_on_delete": opts.retain_on_delete,
+        }
+
     @pulumi.runtime.test
     def run() -> pulumi.Output:
+        pulumi.runtime.register_stack_transformation(record)
         return pulumi.Output.all(**build(stack_settings)).apply(deployed.outputs.update)
 
     run()
@@ -419,6 +430,44 @@ def test_without_a_layer_arn_the_stack_makes_the_git_layer() -> None:
     assert wiki.inputs["layers"] == [f"arn:aws:mock:{REGION}:123456789012:{layer.name}"]
     # with gitLayerArn given, the stack makes no layer of its own
     assert deploy(settings()).of_type("aws:lambda/layerVersion:LayerVersion") == []
+
+
+def test_functions_wait_for_their_uploaded_code_and_pin_its_version(stack: Deployed) -> None:
+    """Each function takes bucket, key and object version from its upload's outputs, so it is
+    created after the upload and deploys exactly the zip uploaded (versioned bucket)."""
+    versioning = stack.one(
+        "aws:s3/bucketVersioningV2:BucketVersioningV2", "wikibot-code-versioning"
+    )
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    for target in (WIKI, MCP):
+        function = stack.function(target)
+        upload = stack.one("aws:s3/bucketObjectv2:BucketObjectv2", f"wikibot-{target}-code")
+        assert function.inputs["s3Key"] == upload.inputs["key"]
+        assert function.inputs["s3ObjectVersion"] == f"wikibot-{target}-code-v1"
+
+
+def test_the_wiki_file_system_is_protected_and_reached_only_over_tls_and_its_access_point(
+    stack: Deployed,
+) -> None:
+    fs = stack.one("aws:efs/fileSystem:FileSystem", "wikibot-storage-fs")
+    options = stack.options[fs.name]
+    assert options["protect"] and options["retain_on_delete"]
+    policy = stack.one("aws:efs/fileSystemPolicy:FileSystemPolicy", "wikibot-storage-policy")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    assert statements["TlsOnly"]["Effect"] == "Deny"
+    assert statements["TlsOnly"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    only = statements["AccessPointOnly"]["Condition"]["StringNotEquals"]
+    assert only["elasticfilesystem:AccessPointArn"].endswith(":wikibot-storage-ap")
+
+
+def test_timeouts_are_in_order(stack: Deployed) -> None:
+    """MCP -> wiki call < MCP function < gateway; the wiki function ends before the gateway."""
+    wiki, mcp = stack.function(WIKI), stack.function(MCP)
+    variables = unwrap(mcp.inputs["environment"])["variables"]
+    integrations = stack.of_type("aws:apigatewayv2/integration:Integration")
+    gateway = min(i.inputs["timeoutMilliseconds"] for i in integrations) / 1000
+    assert float(variables["WIKIBOT_MCP_HTTP_TIMEOUT"]) < mcp.inputs["timeout"] < gateway
+    assert wiki.inputs["timeout"] < gateway <= 30
 
 
 def test_the_file_system_is_backed_up_on_a_schedule(stack: Deployed) -> None:

@@ -27,8 +27,12 @@ def code_hash(path: str) -> str | None:
 
 @dataclass(frozen=True)
 class CodeLocation:
+    """Where a package is, taken from its upload's outputs: a function built on these waits for
+    the upload and pins the object version it made (a later upload cannot slip in unseen)."""
+
     bucket: pulumi.Output[str]
-    key: str
+    key: pulumi.Output[str]
+    version: pulumi.Output[str]
     hash: str | None
 
 
@@ -40,6 +44,13 @@ class CodeBucket(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # packages can be rebuilt from the repository at any time: destroying the stack may empty it
         self.bucket = aws.s3.Bucket(name, force_destroy=True, opts=child)
+        # versions: each deploy pins the exact object it uploaded
+        aws.s3.BucketVersioningV2(
+            f"{name}-versioning",
+            bucket=self.bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-private",
             bucket=self.bucket.id,
@@ -54,16 +65,15 @@ class CodeBucket(pulumi.ComponentResource):
     def upload(self, name: str, path: str) -> CodeLocation:
         """Put one package in the bucket under a fixed key; its hash drives redeploys."""
         digest = code_hash(path)
-        key = f"{name}.zip"
-        aws.s3.BucketObjectv2(
+        upload = aws.s3.BucketObjectv2(
             f"{name}-code",
             bucket=self.bucket.id,
-            key=key,
+            key=f"{name}.zip",
             source=pulumi.FileAsset(path),
             source_hash=digest,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return CodeLocation(self.bucket.id, key, digest)
+        return CodeLocation(upload.bucket, upload.key, upload.version_id, digest)
 
 
 def git_layer(
@@ -75,6 +85,7 @@ def git_layer(
         layer_name=name,
         s3_bucket=code.bucket,
         s3_key=code.key,
+        s3_object_version=code.version,
         source_code_hash=code.hash,
         compatible_runtimes=[runtime],
         compatible_architectures=[architecture],

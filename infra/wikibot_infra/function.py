@@ -13,7 +13,13 @@ from .artifacts import CodeLocation
 from .execution_role import ExecutionRole
 from .settings import StackSettings
 
-TIMEOUT = 30  # seconds: the HTTP API's integration timeout, its maximum
+# Timeouts in order, so each caller outlives what it waits for and can answer an error:
+# MCP -> wiki HTTP call < MCP function < the gateway's integration timeout (30 s, its maximum),
+# and the wiki function ends before the gateway gives up on it.
+GATEWAY_TIMEOUT = 30
+WIKI_TIMEOUT = 28
+MCP_TIMEOUT = 27
+MCP_HTTP_TIMEOUT = 24  # WIKIBOT_MCP_HTTP_TIMEOUT of the MCP function
 
 
 def lambda_function(
@@ -24,6 +30,7 @@ def lambda_function(
     code: CodeLocation,
     handler: str,
     memory: int,
+    timeout: int,
     environment: Mapping[str, pulumi.Input[str]],
     depends_on: Sequence[pulumi.Resource] = (),
     **extra: Any,
@@ -37,9 +44,10 @@ def lambda_function(
         architectures=[settings.architecture],
         s3_bucket=code.bucket,
         s3_key=code.key,
+        s3_object_version=code.version,
         source_code_hash=code.hash,
         memory_size=memory,
-        timeout=TIMEOUT,
+        timeout=timeout,
         environment={"variables": dict(environment)},
         logging_config={"log_format": "Text", "log_group": role.log_group.name},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*role.grants, *depends_on]),

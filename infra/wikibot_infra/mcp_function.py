@@ -12,7 +12,7 @@ import pulumi_aws as aws
 
 from .artifacts import CodeLocation
 from .execution_role import execution_role
-from .function import lambda_function
+from .function import MCP_HTTP_TIMEOUT, MCP_TIMEOUT, lambda_function
 from .settings import StackSettings
 
 HANDLER = "lambda_init.mcp_handler"
@@ -27,6 +27,8 @@ def mcp_environment(
         "WIKIBOT_API_KEY": settings.api_key,
         "WIKIBOT_MCP_AUTH": settings.mcp_auth,
         "WIKIBOT_MCP_BASE_URL": public_url,
+        # the call to the wiki gives up before this function is stopped: the model gets an error
+        "WIKIBOT_MCP_HTTP_TIMEOUT": str(MCP_HTTP_TIMEOUT),
     }
     if settings.authkit_domain:
         env["WIKIBOT_MCP_AUTHKIT_DOMAIN"] = settings.authkit_domain
@@ -59,6 +61,6 @@ class McpFunction(pulumi.ComponentResource):
         super().__init__("wikibot:infra:McpFunction", name, None, opts)
         role = execution_role(name, self, settings.log_retention_days)
         self.function = lambda_function(
-            name, self, settings, role, code, HANDLER, settings.mcp_memory, environment
+            name, self, settings, role, code, HANDLER, settings.mcp_memory, MCP_TIMEOUT, environment
         )
         self.register_outputs({"name": self.function.name, "arn": self.function.arn})

@@ -64,6 +64,34 @@ def answers_endpoint_policy(bucket_arn: str) -> str:
     return document([statement])
 
 
+def file_system_policy(file_system_arn: str, access_point_arn: str) -> str:
+    """The wiki's file system refuses clients without TLS, and any mount or write not through
+    its one access point (whatever an identity policy elsewhere would allow)."""
+    actions = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+    return document(
+        [
+            {
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": [*actions, "elasticfilesystem:ClientRootAccess"],
+                "Resource": file_system_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "AccessPointOnly",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": actions,
+                "Resource": file_system_arn,
+                "Condition": {
+                    "StringNotEquals": {"elasticfilesystem:AccessPointArn": access_point_arn}
+                },
+            },
+        ]
+    )
+
+
 def endpoint_policy(arn: str) -> str:
     """The Bedrock VPC endpoint carries InvokeModel calls for the one model and nothing else."""
     statement = {

@@ -13,9 +13,9 @@ import pulumi_aws as aws
 
 from wikibot.routeplan import Route
 
-from .function import TIMEOUT
+from .function import GATEWAY_TIMEOUT
 
-INTEGRATION_TIMEOUT_MS = TIMEOUT * 1000
+INTEGRATION_TIMEOUT_MS = GATEWAY_TIMEOUT * 1000
 
 
 def resource_suffix(route_key: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from . import policies
 from .network import NFS, Network
 
 POSIX_UID = 1000
@@ -40,14 +41,16 @@ class Storage(pulumi.ComponentResource):
             referenced_security_group_id=network.function_sg.id,
             opts=child,
         )
-        # Elastic throughput costs nothing while idle, unlike provisioned throughput.
+        # Elastic throughput costs nothing while idle, unlike provisioned throughput. The wiki
+        # lives here: protected (a replacement or `pulumi destroy` stops instead of deleting
+        # it; docs/deploy.md says how to remove it on purpose) and kept if ever deleted.
         self.file_system = aws.efs.FileSystem(
             f"{name}-fs",
             encrypted=True,
             performance_mode="generalPurpose",
             throughput_mode="elastic",
             tags={"Name": f"{name}-fs"},
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True),
         )
         self.access_point = aws.efs.AccessPoint(
             f"{name}-ap",
@@ -61,6 +64,14 @@ class Storage(pulumi.ComponentResource):
                     "permissions": "750",
                 },
             },
+            opts=child,
+        )
+        aws.efs.FileSystemPolicy(
+            f"{name}-policy",
+            file_system_id=self.file_system.id,
+            policy=pulumi.Output.all(self.file_system.arn, self.access_point.arn).apply(
+                lambda arns: policies.file_system_policy(arns[0], arns[1])
+            ),
             opts=child,
         )
         self.mount_targets = [

@@ -13,7 +13,7 @@ from . import policies
 from .answers import LargeAnswers
 from .artifacts import CodeLocation
 from .execution_role import execution_role
-from .function import lambda_function
+from .function import WIKI_TIMEOUT, lambda_function
 from .network import Network
 from .settings import StackSettings
 from .storage import Storage
@@ -74,6 +74,7 @@ class WikiFunction(pulumi.ComponentResource):
             code,
             HANDLER,
             settings.wiki_memory,
+            WIKI_TIMEOUT,
             {**wiki_environment(settings), "WIKIBOT_LARGE_RESPONSE_BUCKET": answers.bucket.id},
             # A function with a file system needs a mount target in its subnets to be created.
             depends_on=storage.mount_targets,
