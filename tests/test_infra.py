@@ -460,6 +460,20 @@ def test_the_wiki_file_system_is_protected_and_reached_only_over_tls_and_its_acc
     assert only["elasticfilesystem:AccessPointArn"].endswith(":wikibot-storage-ap")
 
 
+def test_the_api_is_throttled_and_reached_only_through_its_domain(stack: Deployed) -> None:
+    stage = stack.one("aws:apigatewayv2/stage:Stage", "wikibot-stage")
+    limits = stage.inputs["defaultRouteSettings"]
+    assert limits["throttlingRateLimit"] == 50 and limits["throttlingBurstLimit"] == 100
+    assert stack.one("aws:apigatewayv2/api:Api", "wikibot-api").inputs["disableExecuteApiEndpoint"]
+    bare = deploy(settings(domain=None, hosted_zone_id=None, throttle_rate=5, throttle_burst=9))
+    api = bare.one("aws:apigatewayv2/api:Api", "wikibot-api")
+    assert not api.inputs["disableExecuteApiEndpoint"]  # then it is the only way in
+    limits = bare.one("aws:apigatewayv2/stage:Stage", "wikibot-stage").inputs
+    assert limits["defaultRouteSettings"]["throttlingRateLimit"] == 5
+    with pytest.raises(ValueError, match="throttleRate"):
+        settings(throttle_rate=0)
+
+
 def test_timeouts_are_in_order(stack: Deployed) -> None:
     """MCP -> wiki call < MCP function < gateway; the wiki function ends before the gateway."""
     wiki, mcp = stack.function(WIKI), stack.function(MCP)

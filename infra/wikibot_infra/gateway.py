@@ -22,13 +22,29 @@ class Gateway(pulumi.ComponentResource):
         name: str,
         domain: str | None = None,
         hosted_zone_id: str | None = None,
+        throttle: tuple[int, int] = (50, 100),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("wikibot:infra:Gateway", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.api = aws.apigatewayv2.Api(f"{name}-api", protocol_type="HTTP", opts=child)
-        self.stage = aws.apigatewayv2.Stage(
-            f"{name}-stage", api_id=self.api.id, name="$default", auto_deploy=True, opts=child
+        # with a custom domain, the execute-api address would be a second way in, around it
+        self.api = aws.apigatewayv2.Api(
+            f"{name}-api",
+            protocol_type="HTTP",
+            disable_execute_api_endpoint=bool(domain),
+            opts=child,
+        )
+        rate, burst = throttle  # requests per second and burst for the whole API: a limit on
+        self.stage = aws.apigatewayv2.Stage(  # what an outsider can make the functions do
+            f"{name}-stage",
+            api_id=self.api.id,
+            name="$default",
+            auto_deploy=True,
+            default_route_settings={
+                "throttling_rate_limit": rate,
+                "throttling_burst_limit": burst,
+            },
+            opts=child,
         )
         self.url = self.api.api_endpoint
         if domain:

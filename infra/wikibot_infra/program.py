@@ -31,7 +31,12 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
         lambda pr: policies.model_arn(pr[0], pr[1], settings.bedrock_model_id)
     )
 
-    gateway = Gateway(name, settings.domain, settings.hosted_zone_id)
+    gateway = Gateway(
+        name,
+        settings.domain,
+        settings.hosted_zone_id,
+        (settings.throttle_rate, settings.throttle_burst),
+    )
     network = Network(f"{name}-net", settings.vpc_cidr, settings.az_count, model_arn)
     storage = Storage(f"{name}-storage", network)
     backups = None

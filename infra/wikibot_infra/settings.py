@@ -51,6 +51,8 @@ class StackSettings:
     az_count: int = 2
     vpc_cidr: str = "10.42.0.0/16"
     log_retention_days: int = 30
+    throttle_rate: int = 50  # requests per second over the whole API
+    throttle_burst: int = 100
     backups: bool = True
     backup_schedule: str = "cron(0 3 * * ? *)"  # daily, 03:00 UTC
     backup_retention_days: int = 35
@@ -73,6 +75,8 @@ class StackSettings:
             raise ValueError("wikibot:hostedZoneId needs wikibot:domain")
         if not 1 <= self.az_count <= 3:
             raise ValueError("wikibot:azCount must be 1, 2 or 3")
+        if self.throttle_rate < 1 or self.throttle_burst < 1:
+            raise ValueError("wikibot:throttleRate and wikibot:throttleBurst must be at least 1")
         if self.backup_retention_days < 1:
             raise ValueError("wikibot:backupRetentionDays must be at least 1")
         if self.access not in ACCESS_PRESETS:
@@ -104,6 +108,8 @@ def from_config(config: pulumi.Config) -> StackSettings:
         "az_count": config.get_int("azCount"),
         "vpc_cidr": config.get("vpcCidr"),
         "log_retention_days": config.get_int("logRetentionDays"),
+        "throttle_rate": config.get_int("throttleRate"),
+        "throttle_burst": config.get_int("throttleBurst"),
         "backups": config.get_bool("backups"),
         "backup_schedule": config.get("backupSchedule"),
         "backup_retention_days": config.get_int("backupRetentionDays"),
