@@ -43,6 +43,7 @@ def test_create_read_update_delete(api, unique, repo):
     # update needs the revision
     status, body, _ = api.put(f"/pages/{path}", {"content": "new"})
     assert status == 409 and body["current_revision"] == created["revision"]
+    assert body["error"].startswith("Revision required")  # what otterwiki-api's clients match
     status, updated, _ = api.put(
         f"/pages/{path}",
         {"content": "new body", "revision": created["revision"][:7], "commit_message": "mine"},
@@ -107,7 +108,10 @@ def test_patch_edit(api, unique):
         f"/pages/{path}", {"revision": rev, "old_string": "c", "new_string": "C"}
     )
     assert status == 409 and body2["current_revision"] == body["revision"]
-    assert api.patch(f"/{unique}-missing", {})[0] == 404
+    assert body2["error"].startswith("Revision mismatch")  # what otterwiki-api's clients match
+    edit = {"revision": "abcdef0", "old_string": "a", "new_string": "b"}
+    status, missing, _ = api.patch(f"/pages/{unique}-missing", edit)
+    assert status == 404 and missing["code"] == "not_found", missing  # the page, not the route
 
 
 def test_history_and_changelog(api, unique):

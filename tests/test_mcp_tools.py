@@ -95,7 +95,7 @@ def test_note_lifecycle_with_revisions_and_conflicts(mcp: McpTarget, unique: str
     assert second != first
 
     stale = call(mcp, "edit_note", path=path, old_string="well", new_string="fast", revision=first)
-    assert stale["error"].startswith("conflict: the page changed since revision")
+    assert stale["error"].startswith("conflict: Revision mismatch: the page changed since revision")
     assert f'retry with revision="{second}"' in stale["error"]
 
     section = call(mcp, "read_note", path=path, section="goals")

@@ -240,12 +240,15 @@ class WikiService:
         `_revision_arg`)."""
         if revision is None or revision == "":
             raise Conflict(
-                "the page already exists; read it and send its revision to overwrite it",
+                # the older otterwiki-api plugin's clients match these first words
+                "Revision required: the page already exists; read it and send its revision "
+                "to overwrite it",
                 current_revision=row.revision,
             )
         if not row.revision.startswith(revision.lower()):
             raise Conflict(
-                f"the page changed since revision {revision}; read it again and retry",
+                f"Revision mismatch: the page changed since revision {revision}; read it again "
+                "and retry",
                 current_revision=row.revision,
             )
 
