@@ -236,6 +236,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
+        self.calls: list[pulumi.runtime.MockCallArgs] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         self.resources.append(args)
@@ -270,7 +271,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
             "aws:index/getAvailabilityZones:getAvailabilityZones": {
                 "names": [f"{REGION}a", f"{REGION}b", f"{REGION}c"],
             },
+            # zone a does not offer Bedrock's endpoint: the subnets must skip it
+            "aws:ec2/getVpcEndpointService:getVpcEndpointService": {
+                "availabilityZones": [f"{REGION}b", f"{REGION}c"],
+            },
         }
+        self.calls.append(args)
         return answers.get(args.token, {})
 
 
@@ -279,6 +285,7 @@ class Deployed:
     resources: list[Any]
     outputs: dict[str, Any] = field(default_factory=dict)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> resource options
+    calls: list[Any] = field(default_factory=list)  # the data sources the program asked for
 
     def of_type(self, typ: str) -> list[Any]:
         return [r for r in self.resources if r.typ == typ]
@@ -312,7 +319,7 @@ def deploy(stack_settings: Any) -> Deployed:
 
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="wikibot", stack="test", preview=False)
-    deployed = Deployed(mocks.resources)
+    deployed = Deployed(mocks.resources, calls=mocks.calls)
 
     def record(args: pulumi.ResourceTransformationArgs) -> None:
         opts = args.opts
@@ -472,6 +479,18 @@ def test_the_api_is_throttled_and_reached_only_through_its_domain(stack: Deploye
     assert limits["defaultRouteSettings"]["throttlingRateLimit"] == 5
     with pytest.raises(ValueError, match="throttleRate"):
         settings(throttle_rate=0)
+
+
+def test_subnets_use_zones_without_opt_in_that_offer_bedrock(stack: Deployed) -> None:
+    from wikibot_infra.network import usable_zones
+
+    zones = [s.inputs["availabilityZone"] for s in stack.of_type("aws:ec2/subnet:Subnet")]
+    assert sorted(zones) == [f"{REGION}b", f"{REGION}c"]
+    (asked,) = [c for c in stack.calls if c.token.endswith("getAvailabilityZones")]
+    assert asked.args["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    with pytest.raises(ValueError, match="lower azCount"):
+        usable_zones(["a", "b"], ["b"], 2)
+    assert usable_zones(["x-lz-1", "a", "b"], ["a", "b"], 2) == ["a", "b"]
 
 
 def test_timeouts_are_in_order(stack: Deployed) -> None:

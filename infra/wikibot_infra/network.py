@@ -21,6 +21,17 @@ def subnet_cidrs(vpc_cidr: str, count: int) -> list[str]:
     return [str(s) for s in network.subnets(prefixlen_diff=4)][:count]
 
 
+def usable_zones(available: list[str], with_bedrock: list[str], count: int) -> list[str]:
+    """The first `count` zones that need no opt-in and offer the Bedrock endpoint."""
+    zones = [z for z in available if z in set(with_bedrock)]
+    if len(zones) < count:
+        raise ValueError(
+            f"wikibot:azCount is {count}, but only {len(zones)} zone(s) of this region need no "
+            f"opt-in and offer bedrock-runtime ({', '.join(zones) or 'none'}): lower azCount"
+        )
+    return zones[:count]
+
+
 class Network(pulumi.ComponentResource):
     vpc: aws.ec2.Vpc
     subnets: list[aws.ec2.Subnet]
@@ -38,9 +49,21 @@ class Network(pulumi.ComponentResource):
         super().__init__("wikibot:infra:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        zones = aws.get_availability_zones_output(
-            state="available", opts=pulumi.InvokeOutputOptions(parent=self)
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        # zones that need no opt-in (Local and Wavelength Zones sort first and would be taken)
+        # and that offer the Bedrock endpoint service the function depends on
+        available = aws.get_availability_zones_output(
+            state="available",
+            filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+            opts=invoke,
         ).names
+        bedrock = aws.ec2.get_vpc_endpoint_service_output(
+            service_name=pulumi.Output.concat("com.amazonaws.", region, ".bedrock-runtime"),
+            opts=invoke,
+        ).availability_zones
+        zones = pulumi.Output.all(available, bedrock).apply(
+            lambda found: usable_zones(found[0], found[1], az_count)
+        )
 
         # DNS support and host names are what private DNS of an interface endpoint needs.
         self.vpc = aws.ec2.Vpc(
