@@ -594,7 +594,14 @@ def test_iam_grants_name_only_what_each_function_needs(stack: Deployed) -> None:
             assert all("*" not in action for action in actions), statement
             assert "*" not in resources, statement
     wiki = {s["Sid"]: s for s in policy_of(stack, WIKI)}
-    assert set(wiki) == {"Logs", "Embed", "Repository", "LargeAnswers"}
+    assert set(wiki) == {"Logs", "Embed", "Repository", "LargeAnswers", "Environment"}
+    key = stack.one("aws:kms/key:Key", "wikibot-env-key")
+    assert key.inputs["enableKeyRotation"]
+    for target in (WIKI, MCP):  # secrets in the environment, encrypted with the stack's key
+        assert stack.function(target).inputs["kmsKeyArn"].endswith(":wikibot-env-key")
+        environment = {s["Sid"]: s for s in policy_of(stack, target)}["Environment"]
+        assert environment["Action"] == "kms:Decrypt"
+        assert environment["Resource"].endswith(":wikibot-env-key")
     assert wiki["LargeAnswers"]["Action"] == ["s3:GetObject", "s3:PutObject"]
     assert wiki["LargeAnswers"]["Resource"].endswith(":wikibot-answers/answers/*")
     assert wiki["Embed"]["Action"] == "bedrock:InvokeModel"
@@ -606,7 +613,7 @@ def test_iam_grants_name_only_what_each_function_needs(stack: Deployed) -> None:
     }
     assert wiki["Logs"]["Resource"][0].endswith(":wikibot-wiki-logs")
     mcp = policy_of(stack, MCP)
-    assert [s["Sid"] for s in mcp] == ["Logs"]
+    assert [s["Sid"] for s in mcp] == ["Logs", "Environment"]
     assert mcp[0]["Resource"][0].endswith(":wikibot-mcp-logs")
 
     attachments = stack.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from . import policies
 from .artifacts import CodeLocation
 from .execution_role import execution_role
 from .function import MCP_HTTP_TIMEOUT, MCP_TIMEOUT, lambda_function
@@ -56,11 +57,22 @@ class McpFunction(pulumi.ComponentResource):
         settings: StackSettings,
         environment: Mapping[str, pulumi.Input[str]],
         code: CodeLocation,
+        env_key: aws.kms.Key,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("wikibot:infra:McpFunction", name, None, opts)
-        role = execution_role(name, self, settings.log_retention_days)
+        statements = env_key.arn.apply(lambda arn: [policies.decrypt_environment(arn)])
+        role = execution_role(name, self, settings.log_retention_days, statements)
         self.function = lambda_function(
-            name, self, settings, role, code, HANDLER, settings.mcp_memory, MCP_TIMEOUT, environment
+            name,
+            self,
+            settings,
+            role,
+            code,
+            HANDLER,
+            settings.mcp_memory,
+            MCP_TIMEOUT,
+            environment,
+            kms_key_arn=env_key.arn,
         )
         self.register_outputs({"name": self.function.name, "arn": self.function.arn})

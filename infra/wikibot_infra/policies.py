@@ -48,6 +48,12 @@ def efs_client(file_system_arn: str, access_point_arn: str) -> Statement:
     }
 
 
+def decrypt_environment(key_arn: str) -> Statement:
+    """Read the function's own environment, encrypted with the stack's key (its secrets are
+    then unreadable to whoever may only call lambda:GetFunctionConfiguration)."""
+    return {"Sid": "Environment", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key_arn}
+
+
 def large_answers(bucket_arn: str) -> Statement:
     """Store and read back answers too large for Lambda, in their bucket's one prefix."""
     return {

@@ -56,11 +56,26 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
             f"{name}-git", layer_code, settings.runtime, settings.architecture, code
         ).arn
     answers = LargeAnswers(f"{name}-answers", network)
+    # the functions' environments hold secrets: encrypted with a key of the stack's own
+    env_key = aws.kms.Key(
+        f"{name}-env-key",
+        description="wikibot: the Lambda functions' environment (secrets)",
+        enable_key_rotation=True,
+    )
     wiki = WikiFunction(
-        f"{name}-wiki", settings, network, storage, model_arn, wiki_code, layer_arn, answers
+        f"{name}-wiki",
+        settings,
+        network,
+        storage,
+        model_arn,
+        wiki_code,
+        layer_arn,
+        answers,
+        env_key,
     )
     env = mcp_environment(settings, gateway.url)
-    mcp = McpFunction(f"{name}-mcp", settings, env, code.upload(f"{name}-mcp", settings.mcp_code))
+    mcp_code = code.upload(f"{name}-mcp", settings.mcp_code)
+    mcp = McpFunction(f"{name}-mcp", settings, env, mcp_code, env_key)
 
     plan = routeplan.configured_plan(plan_environment(env, routeplan.PLACEHOLDER_URL))
     functions = {routeplan.WIKI: wiki.function, routeplan.MCP: mcp.function}

@@ -51,16 +51,22 @@ class WikiFunction(pulumi.ComponentResource):
         code: CodeLocation,
         git_layer_arn: pulumi.Input[str],
         answers: LargeAnswers,
+        env_key: aws.kms.Key,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("wikibot:infra:WikiFunction", name, None, opts)
         statements = pulumi.Output.all(
-            model_arn, storage.file_system.arn, storage.access_point.arn, answers.bucket.arn
+            model_arn,
+            storage.file_system.arn,
+            storage.access_point.arn,
+            answers.bucket.arn,
+            env_key.arn,
         ).apply(
             lambda arns: [
                 policies.invoke_model(arns[0]),
                 policies.efs_client(arns[1], arns[2]),
                 policies.large_answers(arns[3]),
+                policies.decrypt_environment(arns[4]),
             ]
         )
         role = execution_role(
@@ -84,5 +90,6 @@ class WikiFunction(pulumi.ComponentResource):
                 "security_group_ids": [network.function_sg.id],
             },
             file_system_config={"arn": storage.access_point.arn, "local_mount_path": MOUNT},
+            kms_key_arn=env_key.arn,
         )
         self.register_outputs({"name": self.function.name, "arn": self.function.arn})
