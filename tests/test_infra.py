@@ -503,6 +503,19 @@ def test_timeouts_are_in_order(stack: Deployed) -> None:
     assert wiki.inputs["timeout"] < gateway <= 30
 
 
+def test_a_package_built_for_another_runtime_is_refused(tmp_path) -> None:
+    import zipfile
+
+    package = tmp_path / "lambda-wiki.zip"
+    with zipfile.ZipFile(package, "w") as zf:
+        zf.writestr("wikibot-package.json", '{"runtime": "python3.11", "architecture": "x86_64"}')
+    with pytest.raises(ValueError, match="built for python3.11"):
+        deploy(settings(wiki_code=str(package)))
+    with pytest.raises(ValueError, match="arm64"):
+        deploy(settings(wiki_code=str(package), runtime="python3.11", architecture="arm64"))
+    assert deploy(settings(wiki_code=str(package), runtime="python3.11")).function("wiki")
+
+
 def test_the_file_system_is_backed_up_on_a_schedule(stack: Deployed) -> None:
     plan = stack.one("aws:backup/plan:Plan", "wikibot-backups-plan")
     (rule,) = plan.inputs["rules"]

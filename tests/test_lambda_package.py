@@ -126,6 +126,8 @@ def test_package_contents(packages: dict[str, Path]) -> None:
     dependency = {wiki: Path("otterwiki", "server.py"), mcp: Path("starlette", "routing.py")}
     for folder, module in dependency.items():
         assert (folder / "lambda_init.py").is_file()
+        target = json.loads((folder / lambda_build.TARGET_FILE).read_text())
+        assert target == {"runtime": f"python{PYTHON}", "architecture": "x86_64"}
         assert not list(folder.glob("wikibot-*.dist-info")), "no entry points of our own"
         assert not list(folder.rglob("*.pyi")), "no type stubs"
         # this project's modules keep their sources; the dependencies ship byte code only

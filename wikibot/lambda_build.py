@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import glob
+import json
 import os
 import re
 import shutil
@@ -296,6 +297,18 @@ def copy_own(root: str, dest: str) -> None:
     shutil.copy2(os.path.join(root, "lambda_init.py"), dest)
 
 
+TARGET_FILE = "wikibot-package.json"
+ARCHITECTURE = "x86_64"  # the manylinux wheels pip is asked for
+
+
+def record_target(folder: str, python_version: str) -> None:
+    """What the package was built for, read back by the stack, which refuses a package built
+    for another runtime or architecture than it deploys (byte code is per Python version)."""
+    target = {"runtime": f"python{python_version}", "architecture": ARCHITECTURE}
+    with open(os.path.join(folder, TARGET_FILE), "w", encoding="utf-8") as f:
+        json.dump(target, f)
+
+
 def build_one(
     name: str,
     output_dir: str,
@@ -327,6 +340,7 @@ def build_one(
                 f"[{name}] warning: no python{python_version} here (set WIKIBOT_LAMBDA_PYTHON): "
                 "no byte code in the package, so every cold start compiles each module (~3 s)"
             )
+        record_target(staging, python_version)
         log(f"[{name}] writing {path}")
         files, unzipped = write_zip(staging, path)
     return Package(name, path, os.path.getsize(path), unzipped, files)

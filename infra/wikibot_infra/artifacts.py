@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
+import zipfile
 from dataclasses import dataclass
 
 import pulumi
@@ -23,6 +25,25 @@ def code_hash(path: str) -> str | None:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return base64.b64encode(digest.digest()).decode()
+
+
+def check_target(path: str, runtime: str, architecture: str) -> None:
+    """Refuse a package built for another runtime or architecture than the stack deploys (its
+    dependencies are byte code of one Python and wheels of one architecture); a package without
+    the record (not built by `wikibot build-lambda`) is not checked."""
+    if not os.path.isfile(path):
+        return
+    with zipfile.ZipFile(path) as package:
+        if "wikibot-package.json" not in package.namelist():
+            return
+        target = json.loads(package.read("wikibot-package.json"))
+    if (target.get("runtime"), target.get("architecture")) != (runtime, architecture):
+        raise ValueError(
+            f"{path} was built for {target.get('runtime')} on {target.get('architecture')}, "
+            f"but the stack deploys {runtime} on {architecture}: rebuild it with "
+            f"`wikibot build-lambda --python-version {runtime.removeprefix('python')}` or change "
+            "wikibot:runtime / wikibot:architecture"
+        )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from wikibot import routeplan
 
 from . import policies
 from .answers import LargeAnswers
-from .artifacts import CodeBucket, git_layer
+from .artifacts import CodeBucket, check_target, git_layer
 from .backups import Backups
 from .gateway import Gateway
 from .mcp_function import McpFunction, mcp_environment, plan_environment
@@ -47,6 +47,8 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
             settings.backup_schedule,
             settings.backup_retention_days,
         )
+    for package in (settings.wiki_code, settings.mcp_code):
+        check_target(package, settings.runtime, settings.architecture)
     code = CodeBucket(f"{name}-code")
     wiki_code = code.upload(f"{name}-wiki", settings.wiki_code)
     layer_arn: pulumi.Input[str] | None = settings.git_layer_arn
