@@ -103,6 +103,8 @@ def test_plan_route_keys_and_targets() -> None:
     targets = {route.key: route.target for route in plan}
     assert targets["$default"] == WIKI
     assert plan[-1].key == "$default"
+    # `wikibot routes` prints them grouped by path, then method
+    assert [(r.path, r.method) for r in plan[:-1]] == sorted((r.path, r.method) for r in plan[:-1])
     expected_mcp = [
         "ANY /mcp",
         "ANY /mcp/{proxy+}",
@@ -178,6 +180,33 @@ def test_route_selection_follows_api_gateway() -> None:
     assert chosen("GET", "/") == "$default"
     assert select(plan[:-1], "GET", "/") is None
     assert match(plan[:-1], "GET", "/") is None
+
+
+def test_route_ranks_do_not_depend_on_the_plan_order() -> None:
+    """Each pair below differs in one rule only (literal vs variable vs greedy, more literal
+    segments, the method vs ANY); in either order the better route wins, and a greedy variable
+    needs at least one segment."""
+    pairs = [
+        ("GET /a/{x}", "GET /a/{proxy+}", "/a/b"),
+        ("GET /pets/dog/{id}", "GET /pets/{a}/{b}", "/pets/dog/2"),
+        ("GET /x", "ANY /x", "/x"),
+        ("GET /x/y", "GET /x/{y}", "/x/y"),
+    ]
+    for better, worse, path in pairs:
+        for plan in ([Route(better, WIKI, ""), Route(worse, MCP, "")],
+                     [Route(worse, MCP, ""), Route(better, WIKI, "")]):  # fmt: skip
+            assert select(plan, "GET", path).key == better, (better, worse, path)
+    greedy = [Route("GET /pets/{proxy+}", MCP, ""), Route("$default", WIKI, "")]
+    assert select(greedy, "GET", "/pets").key == "$default"
+    assert select(greedy, "GET", "/pets/").key == "$default"
+    assert select(greedy, "GET", "/pets/a/b").key == "GET /pets/{proxy+}"
+
+
+def test_paths_under_the_mcp_endpoint_are_left_to_its_two_routes() -> None:
+    from otterwiki_mcp.paths import DeclaredPath
+
+    plan = build_plan([DeclaredPath("/mcp/messages", ("POST",)), DeclaredPath("/mcp", ("GET",))])
+    assert [r.key for r in plan] == ["ANY /mcp", "ANY /mcp/{proxy+}", "$default"]
 
 
 # -- the plan of the real MCP app ----------------------------------------------------------------
