@@ -119,3 +119,39 @@ def test_serve_beyond_loopback_is_private_and_leaves_no_secrets_about(tmp_path, 
     proc.terminate()
     proc.wait(timeout=20)
     assert "access    open" in banner
+
+
+@pytest.mark.parametrize("flags", [(), ("--direct",)], ids=["gateway", "direct"])
+def test_serve_on_a_busy_port_says_so(tmp_path, flags):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = run("serve", *flags, "--port", str(port), "--data-dir", str(tmp_path / "d"),
+                  env=clean_environment())  # fmt: skip
+    assert out.returncode != 0 and "already in use" in out.stderr and "--port 0" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_serve_with_an_unwritable_data_folder_says_so(tmp_path):
+    if os.geteuid() == 0:
+        target = "/proc/wikibot-data"  # not even root writes there
+    else:
+        (tmp_path / "ro").mkdir(mode=0o500)
+        target = str(tmp_path / "ro" / "data")
+    out = run("serve", "--port", "0", "--data-dir", target, env=clean_environment())
+    assert out.returncode != 0 and "cannot write the data folder" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_serve_without_git_says_so(tmp_path):
+    out = run(
+        "serve",
+        "--data-dir",
+        str(tmp_path / "d"),
+        env={**clean_environment(), "PATH": "/nonexistent"},
+    )
+    assert out.returncode != 0 and "git is not installed" in out.stderr
+    assert "Traceback" not in out.stderr

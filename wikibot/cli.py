@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
 import json
 import os
 import secrets
+import shutil
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +25,18 @@ lines for a base URL."""
 def _serve(args: argparse.Namespace) -> int:
     from wikibot import localwiki
 
-    data = localwiki.prepare(args.data_dir)
+    if shutil.which("git") is None:
+        sys.exit(
+            "wikibot serve: git is not installed (or not on PATH); the wiki keeps its pages in it"
+        )
+    _port_free_or_exit(args.host, args.port)
+    try:
+        data = localwiki.prepare(args.data_dir)
+    except OSError as e:
+        sys.exit(
+            f"wikibot serve: cannot write the data folder {args.data_dir} ({e.strerror}); "
+            "choose another with --data-dir"
+        )
     key, generated = localwiki.api_key(data)
     access = os.environ.setdefault("WIKIBOT_ACCESS", "open" if _loopback(args.host) else "private")
     server, how, lines = (_direct if args.direct else _gateway)(args, data, key)
@@ -80,6 +94,23 @@ def _direct(args: argparse.Namespace, data: Any, key: str) -> Serving:
     app = localwiki.create_app(data)
     server = make_server(args.host, args.port, app, threaded=True)
     return server, "plain Otterwiki, every plugin in one server", lambda b: _mcp_line(app, b)
+
+
+def _port_free_or_exit(host: str, port: int) -> None:
+    """A clear message instead of a traceback when the port is taken (before any work)."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                raise
+            sys.exit(
+                f"wikibot serve: port {port} on {host} is already in use (another wikibot?); "
+                "choose another with --port, or --port 0 for any free one"
+            )
 
 
 def _loopback(host: str) -> bool:
