@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import policies
+from .artifacts import private_bucket
 from .network import Network
 
 EXPIRE_DAYS = 1  # presigned URLs last minutes; a repeat within a day costs no upload
@@ -23,17 +24,7 @@ class LargeAnswers(pulumi.ComponentResource):
     ) -> None:
         super().__init__("wikibot:infra:LargeAnswers", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        # only copies of what the wiki holds: destroying the stack may empty it
-        self.bucket = aws.s3.Bucket(name, force_destroy=True, opts=child)
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-private",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
+        self.bucket = private_bucket(name, child)  # only copies of what the wiki holds
         aws.s3.BucketServerSideEncryptionConfigurationV2(
             f"{name}-encryption",
             bucket=self.bucket.id,

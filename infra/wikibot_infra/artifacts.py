@@ -57,6 +57,22 @@ class CodeLocation:
     hash: str | None
 
 
+def private_bucket(name: str, opts: pulumi.ResourceOptions) -> aws.s3.Bucket:
+    """A bucket nobody outside the account reaches, emptied by `pulumi destroy` (it only holds
+    what the stack can make again)."""
+    bucket = aws.s3.Bucket(name, force_destroy=True, opts=opts)
+    aws.s3.BucketPublicAccessBlock(
+        f"{name}-private",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    return bucket
+
+
 class CodeBucket(pulumi.ComponentResource):
     bucket: aws.s3.Bucket
 
@@ -64,21 +80,12 @@ class CodeBucket(pulumi.ComponentResource):
         super().__init__("wikibot:infra:CodeBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # packages can be rebuilt from the repository at any time: destroying the stack may empty it
-        self.bucket = aws.s3.Bucket(name, force_destroy=True, opts=child)
+        self.bucket = private_bucket(name, child)
         # versions: each deploy pins the exact object it uploaded
         aws.s3.BucketVersioningV2(
             f"{name}-versioning",
             bucket=self.bucket.id,
             versioning_configuration={"status": "Enabled"},
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-private",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
             opts=child,
         )
         self.register_outputs({"bucket": self.bucket.id})
