@@ -177,6 +177,10 @@ def create_wiki_app() -> Any:
     path = write_settings()
     os.environ["OTTERWIKI_SETTINGS"] = path
     init_repository(os.environ.get("REPOSITORY") or DEFAULTS["REPOSITORY"])
+    uri = os.environ.get("SQLALCHEMY_DATABASE_URI") or DEFAULTS["SQLALCHEMY_DATABASE_URI"]
+    database = uri.removeprefix("sqlite:///") if uri.startswith("sqlite:///") else ""
+    if database and not os.path.exists(database):  # accounts and password hashes: owner only
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
     import otterwiki_api  # noqa: F401  (each plugin registers itself on import)
     import otterwiki_search  # noqa: F401
 

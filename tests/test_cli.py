@@ -106,7 +106,7 @@ def test_serve_beyond_loopback_is_private_and_leaves_no_secrets_about(tmp_path, 
         port = re.search(r"wiki\s+http://[^:]+:(\d+)/", banner).group(1)
         home = requests.get(f"http://127.0.0.1:{port}/Home", timeout=30, allow_redirects=False)
         assert home.status_code in (302, 403)  # not for anonymous visitors
-        for name in ("settings.cfg", "settings.cfg.secret", "api-key"):
+        for name in ("settings.cfg", "settings.cfg.secret", "api-key", "otterwiki.db"):
             path = os.path.join(data, name)
             if os.path.exists(path):
                 assert os.stat(path).st_mode & 0o077 == 0, name

@@ -50,6 +50,7 @@ def prepare(root: str, extra_settings: dict[str, Any] | None = None) -> DataDir:
     os.makedirs(data.repository, exist_ok=True)
     if not os.path.isdir(os.path.join(data.repository, ".git")):
         subprocess.run(["git", "init", "-q", data.repository], check=True)
+    _private_file(data.database)  # accounts and password hashes: SQLite keeps the mode it finds
     secret = _read(data.secret_file) or secrets.token_hex(32)
     _write_private(data.secret_file, secret)
     settings = {
@@ -96,6 +97,12 @@ def _read(path: str) -> str | None:
             return f.read().strip() or None
     except FileNotFoundError:
         return None
+
+
+def _private_file(path: str) -> None:
+    """Create `path` empty and 0600 if it is not there (an empty file is a new SQLite database)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _write_private(path: str, value: str) -> None:
