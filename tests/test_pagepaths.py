@@ -23,6 +23,7 @@ from otterwiki_api.pagepaths import (
         ("/abs", "must be relative"),
         ("\\abs", "must be relative"),
         ("C:x", "must be relative"),
+        ("C:", "must be relative"),
         ("a/../b", "'.' or '..' segments"),
         ("a/./b", "'.' or '..' segments"),
         ("a?b", "may not contain any of"),
@@ -46,6 +47,8 @@ def test_page_path_rules(path, reason):
         ("Page.md", "Page"),
         ("/".join(["z" * 100] * 5), "/".join(["z" * 100] * 5)),  # 504 chars: under 512
         ("Über/Straße", "Über/Straße"),
+        ("/".join(["z" * 170] * 3), "/".join(["z" * 170] * 3)),  # exactly 512 characters
+        ("A", "A"),  # one character: no drive letter to look at
     ],
 )
 def test_page_paths_at_the_limits_pass(path, canonical):
@@ -70,6 +73,8 @@ def test_page_paths_at_the_limits_pass(path, canonical):
         ("x" * (MAX_SEGMENT_BYTES + 1), f"longer than {MAX_SEGMENT_BYTES} bytes"),
         ("a\ufffd", "not valid UTF-8"),
         ("a\tb", "control characters"),
+        (" a", "a safe form would be 'a'"),  # what Otterwiki would store instead
+        ("a.", "a safe form would be 'a'"),
     ],
 )
 def test_attachment_name_rules(name, reason):
@@ -82,10 +87,20 @@ def test_attachment_names_at_the_limits_pass():
     assert validate_attachment_name("notes.txt") == "notes.txt"
 
 
-@pytest.mark.parametrize("path", ["X/history", "X/rename", "X/attachments", "X/attachments/y"])
-def test_shadowed_paths(path):
-    with pytest.raises(Invalid, match="collides"):
+@pytest.mark.parametrize(
+    "path, route",
+    [
+        ("X/history", "/pages/<page>/history"),
+        ("X/rename", "/pages/<page>/rename"),
+        ("X/attachments", "/pages/<page>/attachments route"),
+        ("X/attachments/y", "/pages/<page>/attachments/<name>"),
+        ("X/Y/attachments/z", "/pages/<page>/attachments/<name>"),
+    ],
+)
+def test_shadowed_paths(path, route):
+    with pytest.raises(Invalid, match="collides") as refused:
         refuse_shadowed(path)
+    assert route in refused.value.message
 
 
 @pytest.mark.parametrize("path", ["history", "X/History Notes", "attachments/y/z", "X/y"])
