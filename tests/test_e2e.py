@@ -403,7 +403,8 @@ def test_browser_saves_an_edit_the_api_returns(stack: Stack, browser: WebDriver,
     browser.wait(
         "return getComputedStyle(document.getElementById('modal-commit')).display !== 'none'"
     )
-    browser.type("#commit-message", "saved in chromium")
+    # the modal fades in: type once its field can take keys (Chromium refuses it before)
+    wait_for(lambda: _typed(browser, "#commit-message", "saved in chromium"), 15, every=0.1)
     browser.click("#modal-commit input[type=submit]")
     assert browser.wait(
         "return !location.pathname.endsWith('/edit') && document.readyState === 'complete'"
@@ -476,6 +477,16 @@ def test_browser_renders_a_mermaid_diagram(stack: Stack, browser: WebDriver, pag
     )
     labels = browser.js("return document.querySelector('.mermaid svg').textContent")
     assert "Start" in labels and "Finish" in labels
+
+
+def _typed(browser: WebDriver, css: str, text: str) -> bool:
+    try:
+        browser.type(css, text)
+    except AssertionError as e:  # "element not interactable" while it is still appearing
+        if "not interactable" not in str(e):
+            raise
+        return False
+    return True
 
 
 # -- the gateway itself, with handlers that only record ---------------------------------------
