@@ -18,22 +18,27 @@ class ExecutionRole:
     log_group: aws.cloudwatch.LogGroup
     grants: list[pulumi.Resource]
     """What the function must wait for: its permissions exist before it is first invoked."""
+    env_key_arn: pulumi.Input[str]
+    """The key the function's environment (its secrets) is encrypted with; the role may decrypt."""
 
 
 def execution_role(
     name: str,
     parent: pulumi.Resource,
     retention_days: int,
+    env_key_arn: pulumi.Input[str],
     statements: pulumi.Input[Sequence[policies.Statement]] = (),
     managed_policy_arns: Sequence[str] = (),
 ) -> ExecutionRole:
-    """A role for one Lambda function: its own log group, `statements` inline, and the given
-    AWS-managed policies."""
+    """A role for one Lambda function: its own log group, decrypting its environment with
+    `env_key_arn`, `statements` inline, and the given AWS-managed policies."""
     opts = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(f"{name}-role", assume_role_policy=policies.assume_role(), opts=opts)
     logs = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=retention_days, opts=opts)
-    policy = pulumi.Output.all(logs.arn, statements).apply(
-        lambda args: policies.document([policies.logging(args[0]), *args[1]])
+    policy = pulumi.Output.all(logs.arn, env_key_arn, statements).apply(
+        lambda args: policies.document(
+            [policies.logging(args[0]), policies.decrypt_environment(args[1]), *args[2]]
+        )
     )
     grants: list[pulumi.Resource] = [
         aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy, opts=opts)
@@ -45,4 +50,4 @@ def execution_role(
                 f"{name}-{short}", role=role.name, policy_arn=arn, opts=opts
             )
         )
-    return ExecutionRole(role, logs, grants)
+    return ExecutionRole(role, logs, grants, env_key_arn)

@@ -49,6 +49,7 @@ def lambda_function(
         memory_size=memory,
         timeout=timeout,
         environment={"variables": dict(environment)},
+        kms_key_arn=role.env_key_arn,
         logging_config={"log_format": "Text", "log_group": role.log_group.name},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*role.grants, *depends_on]),
         **extra,

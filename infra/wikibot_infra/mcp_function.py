@@ -10,7 +10,6 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from . import policies
 from .artifacts import CodeLocation
 from .execution_role import execution_role
 from .function import MCP_HTTP_TIMEOUT, MCP_TIMEOUT, lambda_function
@@ -61,8 +60,7 @@ class McpFunction(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("wikibot:infra:McpFunction", name, None, opts)
-        statements = env_key.arn.apply(lambda arn: [policies.decrypt_environment(arn)])
-        role = execution_role(name, self, settings.log_retention_days, statements)
+        role = execution_role(name, self, settings.log_retention_days, env_key.arn)
         self.function = lambda_function(
             name,
             self,
@@ -73,6 +71,5 @@ class McpFunction(pulumi.ComponentResource):
             settings.mcp_memory,
             MCP_TIMEOUT,
             environment,
-            kms_key_arn=env_key.arn,
         )
         self.register_outputs({"name": self.function.name, "arn": self.function.arn})

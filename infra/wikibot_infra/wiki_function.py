@@ -60,17 +60,20 @@ class WikiFunction(pulumi.ComponentResource):
             storage.file_system.arn,
             storage.access_point.arn,
             answers.bucket.arn,
-            env_key.arn,
         ).apply(
             lambda arns: [
                 policies.invoke_model(arns[0]),
                 policies.efs_client(arns[1], arns[2]),
                 policies.large_answers(arns[3]),
-                policies.decrypt_environment(arns[4]),
             ]
         )
         role = execution_role(
-            name, self, settings.log_retention_days, statements, managed_policy_arns=[VPC_ACCESS]
+            name,
+            self,
+            settings.log_retention_days,
+            env_key.arn,
+            statements,
+            managed_policy_arns=[VPC_ACCESS],
         )
         self.function = lambda_function(
             name,
@@ -90,6 +93,5 @@ class WikiFunction(pulumi.ComponentResource):
                 "security_group_ids": [network.function_sg.id],
             },
             file_system_config={"arn": storage.access_point.arn, "local_mount_path": MOUNT},
-            kms_key_arn=env_key.arn,
         )
         self.register_outputs({"name": self.function.name, "arn": self.function.arn})

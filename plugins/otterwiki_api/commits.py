@@ -82,8 +82,7 @@ class CommitPath:
         self.state_dir = os.path.join(git.git_dir, "wikibot")
         self.journal = os.path.join(self.state_dir, "journal")
         self.stale_after = stale_after
-        self.fsync = fsync
-        self.objects = ObjectWriter(git.git_dir, fsync=fsync)
+        self.objects = ObjectWriter(git.git_dir, fsync=fsync)  # its flag covers the ref too
 
     # -- the commit ------------------------------------------------------------------------------
     def commit(
@@ -161,7 +160,7 @@ class CommitPath:
         cleared by the stale rule and the update tried again."""
         first = (message.strip().split("\n", 1)[0] or "(no message)")[:200]
         args = ["update-ref", "-m", f"commit: {first}", "HEAD", commit, base or ZERO]
-        fsync = f"core.fsync={'reference' if self.fsync else 'none'}"
+        fsync = f"core.fsync={'reference' if self.objects.fsync else 'none'}"
         deadline = time.monotonic() + self.stale_after + 5.0
         while True:
             try:

@@ -1,7 +1,7 @@
 """Page path rules, identical to Otterwiki's own (`otterwiki.helper.get_filename`/`get_pagename`).
 
 Kept free of Flask so the service layer works without a request; `tests/test_pagepaths.py`
-checks that these agree with Otterwiki's helpers for the same input.
+checks each rule at its limits.
 """
 
 from __future__ import annotations
