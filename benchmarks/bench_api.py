@@ -801,13 +801,13 @@ def format_report(
         f"max RSS of this process: {setup['max_rss_mb']:.0f} MB",
         "",
         f"{'measurement':<46}{'n':>4}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}"
-        f"  {'target p50':<11}{'result':<7}note",
+        f"  {'target p50':<13}{'result':<7}note",
     ]
     for r in results:
-        target = f"<= {r.target_ms:g} ms" if r.target_ms is not None else "-"
+        target = f"<= {r.target_ms:.1f} ms" if r.target_ms is not None else "-"
         lines.append(
             f"{r.name[:45]:<46}{len(r.samples):>4}{r.p50:>9.2f}{r.p95:>9.2f}{r.mean:>9.2f}"
-            f"  {target:<11}{r.verdict or '-':<7}{r.note}"
+            f"  {target:<13}{r.verdict or '-':<7}{r.note}"
         )
     verdicts = [r.verdict for r in results if r.verdict]
     lines += ["", f"targets: {verdicts.count('PASS')} PASS, {verdicts.count('MISS')} MISS"]

@@ -145,13 +145,19 @@ def test_servers_killed_mid_write_recover(tmp_path):
             server.stop()
 
 
-# git as the server finds it on PATH: a third of the write path's `update-ref` and `cat-file`
-# runs are SIGKILLed a moment after they start (before, during or after their work), the rest
-# run untouched, once the kill log exists (the server has started). A line per kill in the log.
+# git as the server finds it on PATH: of the write path's `update-ref` and `cat-file` runs, one in
+# six dies before it starts (so some writes fail for sure), two in six are SIGKILLed a moment after
+# they start (before, during or after their work), the rest run untouched, once the kill log
+# exists (the server has started). A line per kill in the log.
 KILLING_GIT = """#!/bin/sh
 case " $* " in
   *" update-ref "*|*" cat-file "*)
-    if [ -e "$KILL_LOG" ] && [ $(( $(od -An -N1 -tu1 /dev/urandom) % 3 )) -eq 0 ]; then
+    roll=$(( $(od -An -N1 -tu1 /dev/urandom) % 6 ))
+    if [ -e "$KILL_LOG" ] && [ $roll -eq 0 ]; then
+      echo killed >> "$KILL_LOG"  # before it did anything
+      exit 137
+    fi
+    if [ -e "$KILL_LOG" ] && [ $roll -le 2 ]; then
       "$REAL_GIT" "$@" & child=$!
       sleep 0.00$(( $(od -An -N1 -tu1 /dev/urandom) % 4 ))
       kill -9 $child 2>/dev/null && echo killed >> "$KILL_LOG"

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .authors import without_crud
+from .basetrees import BaseTrees
 from .errors import Busy
 from .gitcli import Commit, Git, GitFailed
 from .gitobjects import (
@@ -83,6 +84,7 @@ class CommitPath:
         self.journal = os.path.join(self.state_dir, "journal")
         self.stale_after = stale_after
         self.objects = ObjectWriter(git.git_dir, fsync=fsync)  # its flag covers the ref too
+        self.base = BaseTrees(git, self.objects.object_id)
 
     # -- the commit ------------------------------------------------------------------------------
     def commit(
@@ -99,12 +101,16 @@ class CommitPath:
         another process keeps `index.lock`. With `held`, the caller (a web-UI write that changed
         the working tree itself) took the lock and releases it."""
         entries = {p: self._entry(c) for p, c in changes.items()}
-        base_tree, trees = self._base_trees(base, list(entries))
-        tree = build_tree(self.objects, trees, entries)
+        if base is None:
+            base_tree, trees = None, {}
+        else:
+            base_tree, trees, _ = self.base.read(base, folders_of(list(entries)))
+        tree, written = build_tree(self.objects, trees, entries)
         if tree == base_tree:
             return None
         when = int(time.time())
         commit = self.objects.write(b"commit", commit_object(tree, base, author, message, when))
+        self.base.keep(commit, tree, written)
         own = held is None
         held = held or self.acquire()
         try:
@@ -142,18 +148,6 @@ class CommitPath:
         if change.data is None:
             return None
         return Entry(LINK_MODE if change.link else FILE_MODE, self.objects.blob(change.data))
-
-    def _base_trees(
-        self, base: str | None, paths: list[str]
-    ) -> tuple[str | None, dict[str, bytes | None]]:
-        """The base commit's root tree id and the raw trees of every folder above `paths`."""
-        folders = folders_of(paths)
-        if base is None:
-            return None, dict.fromkeys(folders)
-        names = [f"{base}^{{tree}}"] + [f"{base}:{f}" for f in folders[1:]]
-        raw = self.git.cat_blobs(names)
-        root = self.objects.object_id(b"tree", raw[0] or b"")
-        return root, dict(zip(folders, raw, strict=True))
 
     def _move_branch(self, commit: str, base: str | None, message: str) -> None:
         """`git update-ref` from `base` to `commit`; a ref lock left by a killed git process is

@@ -25,6 +25,8 @@ TREE_MODE = b"40000"
 FILE_MODE = b"100644"
 LINK_MODE = b"120000"
 
+Tree = dict[bytes, tuple[bytes, bytes]]  # a parsed tree: {name: (mode, the raw entry)}
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -73,11 +75,6 @@ class ObjectWriter:
     def blob(self, data: bytes) -> str:
         return self.write(b"blob", data)
 
-    def mode_in(self, tree: bytes, name: str) -> bytes | None:
-        """The mode of `name` in a raw tree object (None if absent)."""
-        found = parse_tree(tree, hashlib.new(self.algorithm).digest_size).get(name.encode())
-        return found[0] if found else None
-
 
 def _object_format(git_dir: str) -> str:
     """sha1, or sha256 for a repository made with `--object-format=sha256`."""
@@ -100,9 +97,9 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def parse_tree(data: bytes, oid_bytes: int) -> dict[bytes, tuple[bytes, bytes]]:
+def parse_tree(data: bytes, oid_bytes: int) -> Tree:
     """{name: (mode, the entry's raw bytes)} of a raw tree object, in its order."""
-    entries: dict[bytes, tuple[bytes, bytes]] = {}
+    entries: Tree = {}
     pos = 0
     while pos < len(data):
         space = data.index(b" ", pos)
@@ -151,17 +148,17 @@ _HFS_IGNORED |= set("\u206a\u206b\u206c\u206d\u206e\u206f")
 
 def build_tree(
     writer: ObjectWriter,
-    trees: Mapping[str, bytes | None],
+    trees: Mapping[str, Tree | None],
     changes: Mapping[str, Entry | None],
-) -> str:
+) -> tuple[str, dict[str, Tree]]:
     """The root tree id after applying `changes` ({path: entry, or None to remove}) to the trees
-    of the base commit (`trees`: {folder: raw tree or None if absent}, every folder of
-    `folders_of(changes)`). Folders left empty disappear, as in git."""
-    oid_bytes = hashlib.new(writer.algorithm).digest_size
+    of the base commit (`trees`: {folder: parsed tree or None if absent}, every folder of
+    `folders_of(changes)`; left unchanged), and the trees written ({id: tree}). Folders left
+    empty disappear, as in git."""
     for path in changes:
         check_path(path)
     folders = folders_of(list(changes))
-    content = {f: parse_tree(trees[f], oid_bytes) if trees.get(f) else {} for f in folders}
+    content = {f: dict(trees.get(f) or {}) for f in folders}
     for path, entry in changes.items():
         folder, _, name = path.rpartition("/")
         existing = content[folder].get(name.encode())
@@ -171,22 +168,24 @@ def build_tree(
             content[folder].pop(name.encode(), None)
         else:
             content[folder][name.encode()] = tree_entry(entry.mode, name.encode(), entry.blob)
-    root = ""
+    written: dict[str, Tree] = {}
     for folder in reversed(folders):  # children before their parents
         entries = content[folder]
         if folder == "":
             root = writer.write(b"tree", format_tree(entries))
-            break
+            written[root] = entries
+            return root, written
         parent, _, name = folder.rpartition("/")
         existing = content[parent].get(name.encode())
         if existing is not None and existing[0] != TREE_MODE:
             raise Conflict(f"{folder} is a file (an attachment?), not a folder")
         if entries:
             subtree = writer.write(b"tree", format_tree(entries))
+            written[subtree] = entries
             content[parent][name.encode()] = tree_entry(TREE_MODE, name.encode(), subtree)
         else:
             content[parent].pop(name.encode(), None)
-    return root
+    raise AssertionError("folders_of always includes the root")
 
 
 def commit_object(

@@ -193,15 +193,6 @@ class WikiService:
                 raise NotFound(f"page not found: {filename[:-3]}") from None
             return blob.decode("utf-8", "replace")
 
-    def _read_at(self, base: str | None, filenames: list[str]) -> dict[str, str]:
-        """Committed text of pages at `base`: a write builds on what is committed, never on
-        uncommitted changes someone left in the working tree."""
-        if base is None or not filenames:
-            return {}
-        blobs = self.git.cat_blobs([f"{base}:{f}" for f in filenames])
-        found = zip(filenames, blobs, strict=True)
-        return {f: b.decode("utf-8", "replace") for f, b in found if b is not None}
-
     def _write(self, plan: Callable[[str | None], Plan], author: Author) -> str | None:
         """Run one write: under the repository lock, `plan` what to change at the current HEAD
         (checking revisions there) and commit exactly that. If another process commits in
@@ -485,7 +476,9 @@ class WikiService:
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
             self._check_revision(row, revision)
-            content = self._read_at(base, [filename]).get(filename, "")
+            assert base is not None  # the page exists
+            blob = self.commits.base.read(base, [], [filename])[2][0]
+            content = (blob or b"").decode("utf-8", "replace")
             count = content.count(old_string)
             if count == 0:
                 raise Invalid("old_string was not found in the page")
@@ -555,14 +548,12 @@ class WikiService:
                 raise Conflict(f"a page already exists at {new_canonical}")
             assert base is not None
             _, sources = self.index.links(row.key)
-            # one read: the page's folder (for its mode), the folders that move or are in the
-            # way, the page's bytes and its backlinks' texts
-            parent = filename.rpartition("/")[0]
-            names = [f"{base}:{parent}" if parent else f"{base}^{{tree}}"]
-            names += [f"{base}:{old_dir}", f"{base}:{new_dir}", f"{base}:{filename}"]
-            folder, old_tree, new_tree, page, *texts = self.git.cat_blobs(
-                names + [f"{base}:{f}" for f in sources]
+            # one read: the folders that move or are in the way, the page's folder (for its
+            # mode), the page and its backlinks' texts
+            _, trees, (page, *texts) = self.commits.base.read(
+                base, [old_dir, new_dir, new_filename.rpartition("/")[0]], [filename, *sources]
             )
+            old_tree, new_tree = trees[old_dir], trees[new_dir]
             if old_tree and (new_tree or os.path.lexists(self._abspath(new_dir))):
                 raise Conflict(f"the attachment folder {new_dir} already exists")
             changes: dict[str, Change] = {filename: Change()}
@@ -573,7 +564,8 @@ class WikiService:
                 moved[old] = new_dir + old[len(old_dir) :]
                 changes[old] = Change()
                 changes[moved[old]] = Change(entry=Entry(mode.encode(), oid))
-            page_mode = self.commits.objects.mode_in(folder or b"", filename.rpartition("/")[2])
+            folder, _, name = filename.rpartition("/")
+            page_mode = (trees[folder] or {}).get(name.encode(), (None,))[0]
             if page_mode in (FILE_MODE, LINK_MODE):
                 changes[new_filename] = Change(page, link=page_mode == LINK_MODE)
             else:  # an executable page keeps its mode
