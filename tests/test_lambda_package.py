@@ -253,3 +253,29 @@ def test_cli_help() -> None:
     assert exit_.value.code == 0
     args = build_parser().parse_args(["build-lambda", "--output-dir", "out", "--function", "mcp"])
     assert args.output_dir == "out" and args.function == ["mcp"] and not args.allow_s3
+
+
+ELF_MACHINE = {"x86_64": 62, "arm64": 183}  # e_machine: EM_X86_64, EM_AARCH64
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
+def test_dependencies_are_installed_for_the_functions_architecture(
+    architecture: str, tmp_path: Path
+) -> None:
+    """pip takes the wheels of the architecture the stack deploys (real pip, the package index):
+    the compiled modules of an arm64 package are AArch64 code, which an x86_64 build would not
+    import there."""
+    lambda_build.install(str(tmp_path), ["markupsafe==3.0.2"], PYTHON, print, architecture)
+    (module,) = (tmp_path / "markupsafe").glob("_speedups*.so")
+    header = module.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF"
+    assert int.from_bytes(header[18:20], "little") == ELF_MACHINE[architecture]
+
+
+def test_the_package_records_the_architecture_it_was_built_for(tmp_path: Path) -> None:
+    lambda_build.record_target(str(tmp_path), "3.12", "arm64")
+    target = json.loads((tmp_path / lambda_build.TARGET_FILE).read_text())
+    assert target == {"runtime": "python3.12", "architecture": "arm64"}
+    with pytest.raises(lambda_build.BuildError, match="x86_64 or arm64"):
+        lambda_build.build_one("mcp", str(tmp_path), architecture="aarch64")

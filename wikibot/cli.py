@@ -202,6 +202,7 @@ def _build_lambda(args: argparse.Namespace) -> int:
             try:
                 built = build_git_layer(
                     os.path.join(output, "lambda-git-layer.zip"),
+                    args.architecture,
                     log=lambda line: print(line, flush=True),
                 )
             except LayerError as e:
@@ -215,6 +216,7 @@ def _build_lambda(args: argparse.Namespace) -> int:
             allow_s3=args.allow_s3,
             bundle_sdk=args.bundle_boto3,
             bytecode=args.bytecode,
+            architecture=args.architecture,
             log=lambda line: print(line, flush=True),
         )
     except lambda_build.BuildError as e:
@@ -282,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
         "build-lambda",
         help="build the Lambda packages (build/lambda-wiki.zip, build/lambda-mcp.zip)",
         description="Install each function's dependencies (read from pyproject.toml's extras) "
-        "from manylinux x86_64 wheels for the Lambda runtime's Python into a zip with "
+        "from manylinux wheels (x86_64 or arm64) for the Lambda runtime's Python into a zip with "
         "lambda_init.py and the plugin packages at the top: the wiki's without FAISS (numpy "
         "ranks the vectors) and boto3 (the runtime has it), the MCP app's without Otterwiki. "
         "Tests, type stubs and scripts are stripped; when pythonX.Y is here the dependencies "
@@ -298,6 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="build only this package (repeatable; both by default)",
     )
     lam.add_argument("--python-version", default="3.12", help="the Lambda runtime's Python (3.12)")
+    lam.add_argument(
+        "--architecture",
+        choices=["x86_64", "arm64"],
+        default="x86_64",
+        help="the functions' architecture, as the stack's wikibot:architecture (x86_64): "
+        "the wheels pip installs and the git layer's packages",
+    )
     lam.add_argument(
         "--layers-mb",
         type=float,

@@ -1,10 +1,11 @@
 """`wikibot build-lambda`: the two Lambda packages the Pulumi program deploys.
 
 Each package is a zip with `lambda_init.py` and this project's plugin packages at the top, and
-the dependencies the function needs, installed by pip from manylinux x86_64 wheels for the Lambda
-runtime's Python (no native code is compiled here, and nothing comes from anywhere but the
-package index; a dependency published only as source, like feedgen, gets a wheel built here if
-it is pure Python). What each function needs is read from pyproject.toml's extras:
+the dependencies the function needs, installed by pip from manylinux wheels of the functions'
+architecture (x86_64 or arm64) for the Lambda runtime's Python (no native code is compiled here,
+and nothing comes from anywhere but the package index; a dependency published only as source,
+like feedgen, gets a wheel built here if it is pure Python). What each function needs is read
+from pyproject.toml's extras:
 
 - `lambda-wiki.zip`: Otterwiki, the REST API and semantic search on Bedrock (the project's own
   dependencies and the extras `search,bedrock,lambda`, less FAISS and boto3, see below);
@@ -129,6 +130,9 @@ def requirements(root: str, function: Function, bundle_sdk: bool = False) -> lis
     return [r for r in dict.fromkeys(found) if _name(r) not in leave_out]
 
 
+ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda's name: the wheels' name
+
+
 def pip_command(
     target: str,
     requirements: list[str],
@@ -138,7 +142,7 @@ def pip_command(
 ) -> list[str]:
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-compile"]
     for platform in PLATFORMS:
-        command += ["--platform", f"{platform}_{architecture}"]
+        command += ["--platform", f"{platform}_{ARCHITECTURES[architecture]}"]
     if wheels:
         command += ["--find-links", wheels]
     return command + [
@@ -156,7 +160,7 @@ def pip_command(
 _MISSING = re.compile(r"No matching distribution found for (\S+)")
 
 
-def pure_wheel(requirement: str, wheels: str) -> None:
+def pure_wheel(requirement: str, wheels: str, architecture: str) -> None:
     """Build a wheel for a dependency published only as source; refuse compiled code, which
     would be built for this machine instead of Lambda."""
     before = set(os.listdir(wheels))
@@ -167,20 +171,24 @@ def pure_wheel(requirement: str, wheels: str) -> None:
         raise BuildError(f"could not build a wheel for {requirement}:\n{result.stderr[-2000:]}")
     if not all(name.endswith("-none-any.whl") for name in built):
         raise BuildError(
-            f"{requirement} has no manylinux x86_64 wheel for the Lambda runtime and contains "
-            "compiled code; pin a version that publishes such wheels"
+            f"{requirement} has no manylinux {architecture} wheel for the Lambda runtime and "
+            "contains compiled code; pin a version that publishes such wheels"
         )
 
 
 def install(
-    target: str, requirements: list[str], python_version: str, log: Callable[[str], None]
+    target: str,
+    requirements: list[str],
+    python_version: str,
+    log: Callable[[str], None],
+    architecture: str = "x86_64",
 ) -> None:
     """pip install from wheels only; a dependency published only as source (feedgen) gets a
     wheel built here first, if it is pure Python."""
     with tempfile.TemporaryDirectory(prefix="wikibot-wheels-") as wheels:
         tried: set[str] = set()
         while True:
-            command = pip_command(target, requirements, python_version, wheels)
+            command = pip_command(target, requirements, python_version, wheels, architecture)
             result = subprocess.run(command, capture_output=True, text=True)
             if result.returncode == 0:
                 return
@@ -188,12 +196,13 @@ def install(
             if missing and missing.group(1) not in tried:
                 tried.add(missing.group(1))
                 log(f"  {missing.group(1)} has no wheel: building a pure-Python wheel")
-                pure_wheel(missing.group(1), wheels)
+                pure_wheel(missing.group(1), wheels, architecture)
                 continue
             errors = [line for line in result.stderr.splitlines() if "ignored:" not in line]
             raise BuildError(
                 f"pip could not install {' '.join(requirements)} for Python {python_version} on "
-                "manylinux x86_64 (a dependency without such a wheel?):\n" + "\n".join(errors[-15:])
+                f"manylinux {architecture} (a dependency without such a wheel?):\n"
+                + "\n".join(errors[-15:])
             )
 
 
@@ -298,13 +307,12 @@ def copy_own(root: str, dest: str) -> None:
 
 
 TARGET_FILE = "wikibot-package.json"
-ARCHITECTURE = "x86_64"  # the manylinux wheels pip is asked for
 
 
-def record_target(folder: str, python_version: str) -> None:
+def record_target(folder: str, python_version: str, architecture: str) -> None:
     """What the package was built for, read back by the stack, which refuses a package built
     for another runtime or architecture than it deploys (byte code is per Python version)."""
-    target = {"runtime": f"python{python_version}", "architecture": ARCHITECTURE}
+    target = {"runtime": f"python{python_version}", "architecture": architecture}
     with open(os.path.join(folder, TARGET_FILE), "w", encoding="utf-8") as f:
         json.dump(target, f)
 
@@ -317,15 +325,21 @@ def build_one(
     root: str | None = None,
     bundle_sdk: bool = False,
     bytecode: bool = True,
+    architecture: str = "x86_64",
 ) -> Package:
+    if architecture not in ARCHITECTURES:
+        raise BuildError(f"unknown architecture {architecture!r}: x86_64 or arm64")
     root = root or project_root()
     os.makedirs(output_dir, exist_ok=True)
     path = os.path.join(output_dir, f"lambda-{name}.zip")
     function = FUNCTIONS[name]
     needed = requirements(root, function, bundle_sdk)
     with tempfile.TemporaryDirectory(prefix=f"wikibot-lambda-{name}-") as staging:
-        log(f"[{name}] pip: {len(needed)} requirements, Python {python_version}, manylinux x86_64")
-        install(staging, needed, python_version, log)
+        log(
+            f"[{name}] pip: {len(needed)} requirements, Python {python_version}, "
+            f"manylinux {architecture}"
+        )
+        install(staging, needed, python_version, log, architecture)
         log(f"[{name}] stripping byte code, tests, type stubs and scripts")
         strip(staging)
         copy_own(root, staging)
@@ -340,7 +354,7 @@ def build_one(
                 f"[{name}] warning: no python{python_version} here (set WIKIBOT_LAMBDA_PYTHON): "
                 "no byte code in the package, so every cold start compiles each module (~3 s)"
             )
-        record_target(staging, python_version)
+        record_target(staging, python_version, architecture)
         log(f"[{name}] writing {path}")
         files, unzipped = write_zip(staging, path)
     return Package(name, path, os.path.getsize(path), unzipped, files)
@@ -376,13 +390,22 @@ def build(
     log: Callable[[str], None] = print,
     bundle_sdk: bool = False,
     bytecode: bool = True,
+    architecture: str = "x86_64",
 ) -> list[Package]:
     """Build the packages (at the same time: mostly waiting for pip), then check each."""
     functions = list(functions)
     with ThreadPoolExecutor(max_workers=len(functions) or 1) as pool:
         futures = [
             pool.submit(
-                build_one, name, output_dir, python_version, log, None, bundle_sdk, bytecode
+                build_one,
+                name,
+                output_dir,
+                python_version,
+                log,
+                None,
+                bundle_sdk,
+                bytecode,
+                architecture,
             )
             for name in functions
         ]

@@ -41,7 +41,8 @@ def check_target(path: str, runtime: str, architecture: str) -> None:
         raise ValueError(
             f"{path} was built for {target.get('runtime')} on {target.get('architecture')}, "
             f"but the stack deploys {runtime} on {architecture}: rebuild it with "
-            f"`wikibot build-lambda --python-version {runtime.removeprefix('python')}` or change "
+            f"`wikibot build-lambda --python-version {runtime.removeprefix('python')} "
+            f"--architecture {architecture}` or change "
             "wikibot:runtime / wikibot:architecture"
         )
 
