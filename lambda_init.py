@@ -13,6 +13,7 @@ When Lambda names the handler it will call (`_HANDLER`), that app is built durin
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gzip
 import hashlib
 import os
@@ -54,6 +55,7 @@ NO_OWNER = "owner-not-configured@wikibot.invalid"
 # A Lambda invocation carries at most 6 MB: the REST API refuses bodies above this with its own
 # clear JSON error; larger ones never reach the function (API Gateway answers 413 itself).
 LAMBDA_BODY_LIMIT = 5_500_000
+INIT_BUDGET = 8.0  # seconds of Lambda's 10-second init phase the wiki may take to build
 ANSWER_LIMIT = 6 * 1024 * 1024 - 64 * 1024  # Lambda's 6 MB, less the answer's other fields
 
 _wiki_handler: Any = None
@@ -114,9 +116,11 @@ def init_repository(repository: str) -> None:
     result = subprocess.run(["git", "init", "-q", repository], capture_output=True, text=True)
     if result.returncode != 0 and not os.path.isfile(os.path.join(repository, ".git", "HEAD")):
         raise RuntimeError(f"git init {repository} failed: {result.stderr.strip()}")
+    from otterwiki_api import deadline
     from otterwiki_api.repolock import FileLock
 
-    with FileLock(os.path.join(repository, ".git", "wikibot-write.lock"), 60).hold():
+    lock = FileLock(os.path.join(repository, ".git", "wikibot-write.lock"), 60)
+    with lock.hold(deadline.wait_limit(lock.timeout, keep=1.0)):
         if _has_commits(repository):
             return
         import otterwiki
@@ -359,8 +363,13 @@ def ascii_path(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The wiki function (API Gateway HTTP API, payload format 2.0)."""
-    return _wiki()(ascii_path(event), context)
+    """The wiki function (API Gateway HTTP API, payload format 2.0). Writes see the
+    invocation's deadline: they are refused (503) rather than started too late to finish."""
+    from otterwiki_api import deadline
+
+    left = getattr(context, "get_remaining_time_in_millis", None)
+    with deadline.until(left() / 1000) if left else contextlib.nullcontext():
+        return _wiki()(ascii_path(event), context)
 
 
 def mcp_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -368,8 +377,21 @@ def mcp_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _mcp()(event, context)
 
 
+def _init_wiki() -> None:
+    """Lambda's init phase is capped at 10 s: build the wiki there only if the repository is
+    not locked for long (another instance creating it); otherwise the first request does."""
+    from otterwiki_api import deadline
+    from otterwiki_api.errors import Busy
+
+    try:
+        with deadline.until(INIT_BUDGET):
+            _wiki()
+    except Busy as e:
+        print(f"wikibot: the wiki is built on the first request instead of at init: {e}")
+
+
 # Build the app this instance will serve during Lambda's init phase.
 if os.environ.get("_HANDLER") == f"{__name__}.handler":
-    _wiki()
+    _init_wiki()
 elif os.environ.get("_HANDLER") == f"{__name__}.mcp_handler":
     _mcp()

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from otterwiki.plugins import hookimpl, plugin_manager
 
+from . import deadline
 from .auth import KeyRing, load_keys
 from .errors import Busy
 from .page_index import LinkRules
@@ -68,8 +69,9 @@ def serialise_web_writes(app: Flask, lock: FileLock, writes: WebWrites) -> None:
     def _take_lock() -> None:
         if request.method in _SAFE_METHODS or request.path.startswith("/api/"):
             return
-        lock.acquire()
+        lock.acquire(deadline.wait_limit(lock.timeout))
         g.wikibot_write_lock = True
+        deadline.require()  # too late to write: refused before anything changed
 
     @app.teardown_request
     def _drop_lock(_: BaseException | None) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from . import deadline
 from .authors import Author
 from .commits import Change, CommitPath, HeadMoved
 from .errors import Busy, Conflict, Invalid, NotFound, StorageFull, too_large
@@ -199,8 +200,9 @@ class WikiService:
         between, plan again on its commit, this time holding git's `index.lock` from the start,
         so no git command can commit in between again. Returns the new HEAD (None if nothing
         changed)."""
-        with self.lock.hold():
+        with self.lock.hold(deadline.wait_limit(self.lock.timeout)):
             for attempt in range(RETRIES):
+                deadline.require()  # on Lambda: refused now rather than killed mid-commit
                 held = self.commits.acquire() if attempt else None
                 try:
                     base = self.index.ensure_current()
