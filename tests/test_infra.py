@@ -545,6 +545,45 @@ def test_a_package_built_for_another_runtime_is_refused(tmp_path) -> None:
     assert deploy(settings(wiki_code=str(package), runtime="python3.11")).function("wiki")
 
 
+def test_an_mcp_package_built_from_other_route_code_is_refused(tmp_path) -> None:
+    """The stack plans the routes with the MCP plugin installed here; a package recording
+    other plugin sources or route-library versions would serve other paths than are routed."""
+    import zipfile
+
+    from wikibot import routeplan
+
+    here = routeplan.route_code()
+
+    def package(routes: dict[str, str]) -> str:
+        path = tmp_path / f"mcp-{len(list(tmp_path.iterdir()))}.zip"
+        record = {"runtime": "python3.12", "architecture": "x86_64", "routes": routes}
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("wikibot-package.json", json.dumps(record))
+        return str(path)
+
+    assert deploy(settings(mcp_code=package(here))).function(MCP)
+    with pytest.raises(ValueError, match="otterwiki_mcp 0+ in the package"):
+        deploy(settings(mcp_code=package({**here, "otterwiki_mcp": "0" * 64})))
+    with pytest.raises(ValueError, match=r"fastmcp 0\.1 in the package, \S+ here"):
+        deploy(settings(mcp_code=package({**here, "fastmcp": "0.1"})))
+
+
+def test_functions_carry_lambdas_own_hash_of_their_zip(tmp_path) -> None:
+    """`code_sha256` is what Lambda reports as CodeSha256 (base64 SHA-256 of the zip), so a
+    refresh notices code changed outside Pulumi; `source_code_hash` would not."""
+    import base64
+    import hashlib
+    import zipfile
+
+    package = tmp_path / "lambda-mcp.zip"
+    with zipfile.ZipFile(package, "w") as zf:
+        zf.writestr("lambda_init.py", "")
+    expected = base64.b64encode(hashlib.sha256(package.read_bytes()).digest()).decode()
+    function = deploy(settings(mcp_code=str(package))).function(MCP)
+    assert function.inputs["codeSha256"] == expected
+    assert "sourceCodeHash" not in function.inputs
+
+
 def test_the_file_system_is_backed_up_on_a_schedule(stack: Deployed) -> None:
     plan = stack.one("aws:backup/plan:Plan", "wikibot-backups-plan")
     (rule,) = plan.inputs["rules"]

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from mcp_helpers import INITIALIZE
 
-from wikibot import lambda_build
+from wikibot import lambda_build, routeplan
 
 RUNTIME = "3.12"
 PYTHON = RUNTIME if lambda_build.find_python(RUNTIME) else "{}.{}".format(*sys.version_info[:2])
@@ -127,7 +127,12 @@ def test_package_contents(packages: dict[str, Path]) -> None:
     for folder, module in dependency.items():
         assert (folder / "lambda_init.py").is_file()
         target = json.loads((folder / lambda_build.TARGET_FILE).read_text())
+        routes = target.pop("routes", None)
         assert target == {"runtime": f"python{PYTHON}", "architecture": "x86_64"}
+        # the MCP package records the code its routes come from: what is installed here (its
+        # route libraries are pinned to this environment's), which the stack plans with
+        assert routes == (routeplan.route_code(str(folder)) if folder == mcp else None)
+        assert folder != mcp or routes == routeplan.route_code()
         assert not list(folder.glob("wikibot-*.dist-info")), "no entry points of our own"
         assert not list(folder.rglob("*.pyi")), "no type stubs"
         # this project's modules keep their sources; the dependencies ship byte code only

@@ -45,6 +45,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from wikibot import routeplan
+
 MB = 1024 * 1024  # as Lambda counts its limits
 UNZIPPED_LIMIT = 250 * MB  # the function's code and all its layers, unzipped
 DIRECT_UPLOAD_LIMIT = 50 * MB  # a zip uploaded with the function (larger ones go through S3)
@@ -309,10 +311,15 @@ def copy_own(root: str, dest: str) -> None:
 TARGET_FILE = "wikibot-package.json"
 
 
-def record_target(folder: str, python_version: str, architecture: str) -> None:
+def record_target(
+    folder: str, python_version: str, architecture: str, routes: dict[str, str] | None = None
+) -> None:
     """What the package was built for, read back by the stack, which refuses a package built
-    for another runtime or architecture than it deploys (byte code is per Python version)."""
-    target = {"runtime": f"python{python_version}", "architecture": architecture}
+    for another runtime or architecture than it deploys (byte code is per Python version), and,
+    for the MCP package, the code its routes come from (`routeplan.route_code`)."""
+    target: dict[str, object] = {"runtime": f"python{python_version}", "architecture": architecture}
+    if routes is not None:
+        target["routes"] = routes
     with open(os.path.join(folder, TARGET_FILE), "w", encoding="utf-8") as f:
         json.dump(target, f)
 
@@ -334,6 +341,9 @@ def build_one(
     path = os.path.join(output_dir, f"lambda-{name}.zip")
     function = FUNCTIONS[name]
     needed = requirements(root, function, bundle_sdk)
+    if name == "mcp":  # the versions the stack plans the routes with: those installed here
+        pins = {n: routeplan.installed_version(n) for n in routeplan.ROUTE_LIBRARIES}
+        needed += [f"{n}=={v}" for n, v in pins.items() if v != routeplan.ABSENT]
     with tempfile.TemporaryDirectory(prefix=f"wikibot-lambda-{name}-") as staging:
         log(
             f"[{name}] pip: {len(needed)} requirements, Python {python_version}, "
@@ -354,7 +364,8 @@ def build_one(
                 f"[{name}] warning: no python{python_version} here (set WIKIBOT_LAMBDA_PYTHON): "
                 "no byte code in the package, so every cold start compiles each module (~3 s)"
             )
-        record_target(staging, python_version, architecture)
+        routes = routeplan.route_code(staging) if name == "mcp" else None
+        record_target(staging, python_version, architecture, routes)
         log(f"[{name}] writing {path}")
         files, unzipped = write_zip(staging, path)
     return Package(name, path, os.path.getsize(path), unzipped, files)

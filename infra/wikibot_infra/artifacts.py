@@ -10,6 +10,7 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -27,16 +28,41 @@ def code_hash(path: str) -> str | None:
     return base64.b64encode(digest.digest()).decode()
 
 
+def _record(path: str) -> dict[str, Any] | None:
+    """What `wikibot build-lambda` recorded in a package (None: no package, or not built so)."""
+    if not os.path.isfile(path):
+        return None
+    with zipfile.ZipFile(path) as package:
+        if "wikibot-package.json" not in package.namelist():
+            return None
+        return dict(json.loads(package.read("wikibot-package.json")))
+
+
+def check_routes(path: str, here: dict[str, str]) -> None:
+    """Refuse an MCP package whose routes would be planned from other code than it holds: the
+    stack plans them with the MCP plugin and libraries installed here (`here`, from
+    `routeplan.route_code()`), the package records its own."""
+    packaged = (_record(path) or {}).get("routes")
+    if packaged is None or packaged == here:
+        return
+    differ = ", ".join(
+        f"{name} {packaged.get(name)} in the package, {here.get(name)} here"
+        for name in sorted(set(packaged) | set(here))
+        if packaged.get(name) != here.get(name)
+    )
+    raise ValueError(
+        f"{path} was built from other MCP code than this environment plans its routes with "
+        f"({differ}): rebuild it with `wikibot build-lambda --function mcp` here"
+    )
+
+
 def check_target(path: str, runtime: str, architecture: str) -> None:
     """Refuse a package built for another runtime or architecture than the stack deploys (its
     dependencies are byte code of one Python and wheels of one architecture); a package without
     the record (not built by `wikibot build-lambda`) is not checked."""
-    if not os.path.isfile(path):
+    target = _record(path)
+    if target is None:
         return
-    with zipfile.ZipFile(path) as package:
-        if "wikibot-package.json" not in package.namelist():
-            return
-        target = json.loads(package.read("wikibot-package.json"))
     if (target.get("runtime"), target.get("architecture")) != (runtime, architecture):
         raise ValueError(
             f"{path} was built for {target.get('runtime')} on {target.get('architecture')}, "

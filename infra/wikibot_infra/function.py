@@ -45,7 +45,9 @@ def lambda_function(
         s3_bucket=code.bucket,
         s3_key=code.key,
         s3_object_version=code.version,
-        source_code_hash=code.hash,
+        # Lambda's own CodeSha256 of the zip: a refresh sees code changed out of band too (a
+        # source_code_hash is only compared with what the last `up` recorded)
+        code_sha256=code.hash,
         memory_size=memory,
         timeout=timeout,
         environment={"variables": dict(environment)},
