@@ -28,10 +28,9 @@ def execution_role(
     retention_days: int,
     env_key_arn: pulumi.Input[str],
     statements: pulumi.Input[Sequence[policies.Statement]] = (),
-    managed_policy_arns: Sequence[str] = (),
 ) -> ExecutionRole:
     """A role for one Lambda function: its own log group, decrypting its environment with
-    `env_key_arn`, `statements` inline, and the given AWS-managed policies."""
+    `env_key_arn`, and `statements`, all inline (no AWS-managed policy: those grant on `*`)."""
     opts = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(f"{name}-role", assume_role_policy=policies.assume_role(), opts=opts)
     logs = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=retention_days, opts=opts)
@@ -43,11 +42,4 @@ def execution_role(
     grants: list[pulumi.Resource] = [
         aws.iam.RolePolicy(f"{name}-policy", role=role.id, policy=policy, opts=opts)
     ]
-    for arn in managed_policy_arns:
-        short = arn.rsplit("/", 1)[-1]
-        grants.append(
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{short}", role=role.name, policy_arn=arn, opts=opts
-            )
-        )
     return ExecutionRole(role, logs, grants, env_key_arn)

@@ -1,5 +1,6 @@
 """IAM policy documents, as plain data from resolved ARNs: each grants one function exactly the
-actions it uses on exactly the resources it uses (no `*` action, no `*` resource)."""
+actions it uses on exactly the resources it uses (no `*` action, and no `*` resource except for
+the two EC2 Describe calls Lambda makes for a function in a VPC, which AWS allows only on `*`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,40 @@ def logging(log_group_arn: str) -> Statement:
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
     }
+
+
+def network_interfaces(subnet_arns: list[str], security_group_arn: str) -> list[Statement]:
+    """What Lambda does with the role to attach a function to its VPC (the actions of the
+    managed AWSLambdaVPCAccessExecutionRole, without its logs on `*`): network interfaces
+    created only in the function's subnets with its security group, and changed or deleted
+    only in this account and region. DescribeNetworkInterfaces and DescribeSubnets have no
+    resource-level permissions: AWS documents `*` as the only resource that works for them."""
+    account = ":".join(subnet_arns[0].split(":")[:5])  # arn:PARTITION:ec2:REGION:ACCOUNT
+    interfaces = f"{account}:network-interface/*"
+    return [
+        {
+            "Sid": "CreateInterfaces",
+            "Effect": "Allow",
+            "Action": "ec2:CreateNetworkInterface",
+            "Resource": [interfaces, *subnet_arns, security_group_arn],
+        },
+        {
+            "Sid": "ManageInterfaces",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:DeleteNetworkInterface",
+                "ec2:UnassignPrivateIpAddresses",
+            ],
+            "Resource": interfaces,
+        },
+        {
+            "Sid": "DescribeNetwork",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            "Resource": "*",
+        },
+    ]
 
 
 def invoke_model(arn: str) -> Statement:

@@ -19,7 +19,6 @@ from .settings import StackSettings
 from .storage import Storage
 
 HANDLER = "lambda_init.handler"
-VPC_ACCESS = aws.iam.ManagedPolicy.AWS_LAMBDA_VPC_ACCESS_EXECUTION_ROLE.value
 
 
 def wiki_environment(settings: StackSettings) -> dict[str, pulumi.Input[str]]:
@@ -60,21 +59,17 @@ class WikiFunction(pulumi.ComponentResource):
             storage.file_system.arn,
             storage.access_point.arn,
             answers.bucket.arn,
+            network.function_sg.arn,
+            *(subnet.arn for subnet in network.subnets),
         ).apply(
             lambda arns: [
                 policies.invoke_model(arns[0]),
                 policies.efs_client(arns[1], arns[2]),
                 policies.large_answers(arns[3]),
+                *policies.network_interfaces(list(arns[5:]), arns[4]),
             ]
         )
-        role = execution_role(
-            name,
-            self,
-            settings.log_retention_days,
-            env_key.arn,
-            statements,
-            managed_policy_arns=[VPC_ACCESS],
-        )
+        role = execution_role(name, self, settings.log_retention_days, env_key.arn, statements)
         self.function = lambda_function(
             name,
             self,
