@@ -89,10 +89,16 @@ def test_a_write_on_the_previous_write_asks_git_for_no_trees(path, monkeypatch):
     )
     commit(path, {"a/b/six.md": "six", "top.md": "top, again"})
     assert asked == []
-    # files are read by blob id, never by `<commit>:<path>` (git walks the trees for each)
+    # the committed files, as the working tree has them: no git process at all
     _, _, blobs = path.base.read(path.git.head(), [], ["a/b/six.md", "missing.md"])
-    assert blobs == [b"six", None]
-    assert len(asked) == 1 and all(":" not in name for name in asked[0])
+    assert blobs == [b"six", None] and asked == []
+    # a file changed but not committed: its committed bytes, by blob id (never `<commit>:<path>`,
+    # for which git walks the trees again)
+    with open(f"{path.root}/a/b/six.md", "w") as f:
+        f.write("six, not committed")
+    _, _, blobs = path.base.read(path.git.head(), [], ["a/b/six.md", "top.md"])
+    assert blobs == [b"six", b"top, again"]
+    assert len(asked) == 1 and len(asked[0]) == 1 and ":" not in asked[0][0]
 
 
 def test_a_folder_replaced_by_a_file_is_refused_not_read_as_a_tree(path):

@@ -5,12 +5,14 @@ neither can a commit's root tree. A write on the commit the previous write made 
 folder it touches here (that write kept the trees it built) and starts no git process for them;
 after an external commit, the folders that changed come from one `cat-file`. Files are then read
 by blob id, which git answers far faster than `<commit>:<path>` names (each of those walks the
-trees from the root again). At 10,000 pages this takes a rename from three git processes and
-~20 ms of tree parsing to one process and none.
+trees from the root again), or straight from the working tree when their hash shows they are
+the committed bytes (never uncommitted ones). At 10,000 pages this takes a rename from three git
+processes and ~20 ms of tree parsing to, usually, no process and no parsing.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -51,9 +53,11 @@ class BaseTrees:
             specs = [f"{base}:{f}" if f else f"{base}^{{tree}}" for f in missing]
             fetched = dict(zip(missing, self.git.cat_blobs(specs), strict=True))
             root, trees, _ = self._known(base, wanted, fetched)
-        blobs = [self._blob_id(trees, path) for path in files]
-        contents = iter(self.git.cat_blobs([b for b in blobs if b is not None]))
-        return root, trees, [None if b is None else next(contents) for b in blobs]
+        blobs = {path: self._blob_id(trees, path) for path in files}
+        contents = {p: self._in_worktree(p, b) for p, b in blobs.items() if b is not None}
+        unread = [p for p, data in contents.items() if data is None]
+        contents.update(zip(unread, self.git.cat_blobs([blobs[p] for p in unread]), strict=True))
+        return root, trees, [contents.get(p) for p in files]
 
     def keep(self, commit: str, root: str, trees: Mapping[str, Tree]) -> None:
         """Remember a commit made here: its root tree and the trees it wrote ({id: tree})."""
@@ -112,6 +116,16 @@ class BaseTrees:
         if entry is None or entry[0] in (TREE_MODE, GITLINK_MODE):
             return None
         return entry[1][-self.oid_bytes :].hex()
+
+    def _in_worktree(self, path: str, blob: str) -> bytes | None:
+        """The file's bytes from the working tree when they are exactly the blob (their hash
+        says so): no git process for a file nobody changed. None otherwise."""
+        try:
+            with open(os.path.join(self.git.path, path), "rb") as f:
+                data = f.read()
+        except OSError:
+            return None
+        return data if self.object_id(b"blob", data) == blob else None
 
     def _put_raw(self, raw: bytes) -> str:
         oid = self.object_id(b"tree", raw)
