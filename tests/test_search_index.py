@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from conftest import external_commit, git
 from otterwiki_api.gitcli import Git
+from otterwiki_search.chunking import chunk_page
+from otterwiki_search.local_model import LocalEmbedder
 from otterwiki_search.searching import SemanticSearch
 from otterwiki_search.store import StoreState, VectorStore
 from otterwiki_search.sync import ChunkingRules, VectorSync
@@ -27,9 +29,7 @@ PAGES = {
 
 
 @pytest.fixture(scope="module")
-def embedder():
-    from otterwiki_search.local_model import LocalEmbedder
-
+def embedder() -> LocalEmbedder:
     return LocalEmbedder()
 
 
@@ -52,12 +52,30 @@ def top(search: SemanticSearch, query: str) -> str:
     return search.semantic(query, 3)["results"][0]["path"]
 
 
+def ranking_by_brute_force(embedder: LocalEmbedder, query: str) -> list[tuple[str, float]]:
+    """Every page of PAGES with the cosine of its best chunk to `query`, best first, computed
+    here from the model's vectors alone: what the store's search and grouping must reproduce."""
+    scores: dict[str, float] = {}
+    for filename, text in PAGES.items():
+        title = filename.removesuffix(".md").capitalize()
+        texts = [c.embed_text for c in chunk_page(title, text, 1000, 150).chunks]
+        vectors = embedder.embed([query, *texts])
+        scores[title] = float(np.max(vectors[1:] @ vectors[0]))
+    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+
+
 def test_finds_pages_by_meaning_and_follows_git(wiki, tmp_path, embedder):
     sync, search = make(wiki, str(tmp_path / "vectors"), embedder)
     assert sync.status()["status"] == "not_built"
-    result = search.semantic("which pet likes to nap and chase rodents?", 2, 1)
+    query = "which pet likes to nap and chase rodents?"
+    result = search.semantic(query, 2, 1)
     assert result["index"] == {"status": "complete", "pending": 0}
-    assert [r["path"] for r in result["results"]] == ["Cats", result["results"][1]["path"]]
+    expected = ranking_by_brute_force(embedder, query)
+    assert expected[0][0] == "Cats"  # the model itself agrees: cats nap and chase mice
+    assert expected[1][1] - expected[2][1] > 0.01  # no near-tie for second place
+    assert [r["path"] for r in result["results"]] == [path for path, _ in expected[:2]]
+    for hit, (_, score) in zip(result["results"], expected, strict=False):
+        assert hit["score"] == pytest.approx(score, abs=1e-4)
     best = result["results"][0]
     assert best["name"] == "Cats" and 0 < best["score"] <= 1
     assert best["distance"] == pytest.approx(1 - best["score"], abs=1e-6)
