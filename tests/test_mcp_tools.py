@@ -24,6 +24,7 @@ TOOLS = {
     "read_note",
     "write_note",
     "edit_note",
+    "update_note",
     "delete_note",
     "rename_note",
     "list_notes",

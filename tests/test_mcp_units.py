@@ -6,7 +6,7 @@ import json
 
 import pytest
 from otterwiki_api.auth import hash_key as hash_token
-from otterwiki_mcp.sections import extract_section, headings
+from otterwiki_api.sections import extract_section, headings
 from otterwiki_mcp.settings import DEFAULT_TOKEN_AUTHOR, McpSettings
 
 PAGE = """# Title

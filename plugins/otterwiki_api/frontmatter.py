@@ -10,12 +10,12 @@ import yaml
 
 # libyaml's loader is ten times faster than the pure-Python one (0.024 vs 0.26 ms a page)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_FRONTMATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+FRONTMATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 
 
 def split_frontmatter(content: str) -> tuple[dict[str, Any] | None, str]:
     """(frontmatter or None, body). Invalid YAML or a non-mapping counts as no frontmatter."""
-    match = _FRONTMATTER_RE.match(content)
+    match = FRONTMATTER_RE.match(content)
     if not match:
         return None, content
     try:

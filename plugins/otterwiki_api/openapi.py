@@ -214,6 +214,48 @@ COMMIT_MESSAGE = {
         "tab and newline",
     },
 }
+
+EDIT_REVISION: Schema = {"type": "string", "pattern": "^[0-9a-fA-F]{7,64}$"}
+NON_EMPTY: Schema = {"type": "string", "minLength": 1}
+
+
+def edit_body(name: str, required: list[str], **props: Schema) -> Schema:
+    """The body of one edit operation of `PATCH /pages/{path}` (`otterwiki_api.edits`)."""
+    return obj(
+        ["operation", *required],
+        operation={"type": "string", "enum": [name]},
+        revision=EDIT_REVISION,
+        **props,
+        **COMMIT_MESSAGE,
+    )
+
+
+EDIT_BODIES: list[Schema] = [
+    obj(
+        ["revision", "old_string", "new_string"],
+        revision=EDIT_REVISION,
+        old_string=NON_EMPTY,
+        new_string=STR,
+        **COMMIT_MESSAGE,
+    ),
+    edit_body("append", ["content"], content=NON_EMPTY),
+    edit_body("prepend", ["content"], content=NON_EMPTY),
+    edit_body(
+        "replace_section", ["revision", "heading", "content"], heading=NON_EMPTY, content=STR
+    ),
+    edit_body(
+        "find_replace",
+        ["revision", "find", "replace"],
+        find=NON_EMPTY,
+        replace=STR,
+        expected_count={"type": "integer", "minimum": 1},
+    ),
+    edit_body(
+        "set_frontmatter",
+        ["revision", "frontmatter"],
+        frontmatter={"type": "object", "minProperties": 1},
+    ),
+]
 # standard base64 with padding, nothing else (base64.b64decode(..., validate=True))
 BASE64 = "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 WRITE_ERRORS = ["404", "409", "413", "422", "503"]
@@ -300,7 +342,11 @@ def openapi_document(
                 ),
             ),
             "patch": operation(
-                "Replace the one occurrence of old_string with new_string",
+                "Edit a page: replace the one occurrence of old_string with new_string, or one "
+                "operation: append or prepend content (no revision needed), replace_section "
+                "(the text under a heading, to the next heading of the same or a higher "
+                "level), find_replace (refused unless `find` occurs `expected_count` times, "
+                "default 1), set_frontmatter (fields set; null removes one)",
                 (
                     "200",
                     obj(["name", "path", "revision"], name=STR, path=STR, revision=STR),
@@ -308,13 +354,7 @@ def openapi_document(
                 ),
                 WRITE_ERRORS,
                 params=page_params,
-                body=obj(
-                    ["revision", "old_string", "new_string"],
-                    revision={"type": "string", "pattern": "^[0-9a-fA-F]{7,64}$"},
-                    old_string={"type": "string", "minLength": 1},
-                    new_string=STR,
-                    **COMMIT_MESSAGE,
-                ),
+                body={"anyOf": EDIT_BODIES},
             ),
             "delete": operation(
                 "Delete a page and its attachments",

@@ -88,6 +88,12 @@ def put_page(path: str) -> tuple[Response, int]:
 @route("/pages/<wikipath:path>", ["PATCH"])
 def edit_page(path: str) -> Response:
     data = body()
+    if "operation" in data:  # append, prepend, replace_section, find_replace, set_frontmatter
+        return json_response(
+            runtime().service.apply_edit(
+                path, data, data.get("revision"), author_of(data), data.get("commit_message")
+            )
+        )
     for field in ("revision", "old_string", "new_string"):
         if field not in data:
             raise Invalid(f"request body must include '{field}'")

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from . import deadline
 from .authors import Author
 from .commits import Change, CommitPath, HeadMoved
+from .edits import NEEDS_NO_REVISION, operation_of
 from .errors import Busy, Conflict, Invalid, NotFound, StorageFull, too_large
 from .frontmatter import split_frontmatter
 from .gitcli import Git, GitFailed, check_revision
@@ -458,16 +459,55 @@ class WikiService:
         message: object = None,
     ) -> dict[str, Any]:
         """Replace the one occurrence of `old_string` with `new_string`."""
-        custom = _custom_message(message)
         if not isinstance(old_string, str) or old_string == "":
             raise Invalid("old_string is required and must be a non-empty string")
         if not isinstance(new_string, str):
             raise Invalid("new_string is required and must be a string")
         if old_string == new_string:
             raise Invalid("old_string and new_string are identical")
-        revision = _revision_arg(
-            revision, "revision is required: a string of at least 7 hexadecimal digits"
-        )
+
+        def replace_once(content: str) -> str:
+            count = content.count(old_string)
+            if count == 0:
+                raise Invalid("old_string was not found in the page")
+            if count > 1:
+                raise Invalid(
+                    f"old_string is ambiguous: it occurs {count} times; include more context"
+                )
+            return content.replace(old_string, new_string, 1)
+
+        return self._edit(path, replace_once, revision, True, author, message)
+
+    def apply_edit(
+        self,
+        path: object,
+        operation: object,
+        revision: object,
+        author: Author,
+        message: object = None,
+    ) -> dict[str, Any]:
+        """One edit operation (`edits`: append, prepend, replace_section, find_replace,
+        set_frontmatter) on the committed page; append and prepend need no revision."""
+        edit, fields = operation_of(operation)
+        needed = fields["operation"] not in NEEDS_NO_REVISION
+        return self._edit(path, lambda text: edit(text, fields), revision, needed, author, message)
+
+    def _edit(
+        self,
+        path: object,
+        change: Callable[[str], str],
+        revision: object,
+        revision_needed: bool,
+        author: Author,
+        message: object,
+    ) -> dict[str, Any]:
+        """Commit `change` applied to the page's committed text, under the optimistic lock
+        (a given revision is always checked)."""
+        custom = _custom_message(message)
+        if revision_needed or revision not in (None, ""):
+            revision = _revision_arg(
+                revision, "revision is required: a string of at least 7 hexadecimal digits"
+            )
         canonical, filename = self._filename(path)
         updated = ""
         text = custom or f"[api] Edit: {canonical}"
@@ -477,24 +517,18 @@ class WikiService:
             row = self.index.page(filename)
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
-            self._check_revision(row, revision)
+            if isinstance(revision, str):
+                self._check_revision(row, revision)
             assert base is not None  # the page exists
             blob = self.commits.base.read(base, [], [filename])[2][0]
-            content = (blob or b"").decode("utf-8", "replace")
-            count = content.count(old_string)
-            if count == 0:
-                raise Invalid("old_string was not found in the page")
-            if count > 1:
-                raise Invalid(
-                    f"old_string is ambiguous: it occurs {count} times; include more context"
-                )
-            updated = content.replace(old_string, new_string, 1)
+            updated = change((blob or b"").decode("utf-8", "replace"))
             return {filename: Change(updated.encode("utf-8"))}, text
 
-        self._write(plan, author)
+        head = self._write(plan, author)
         row = self.index.page(filename)
         assert row is not None
-        self.listener.page_saved(canonical, updated, author, text)
+        if head is not None:
+            self.listener.page_saved(canonical, updated, author, text)
         return {"name": row.name, "path": row.path, "revision": row.revision}
 
     def delete_page(self, path: object, author: Author, message: object = None) -> dict[str, Any]:

@@ -30,6 +30,18 @@ class WikiBackend(Protocol):
         author: Author,
     ) -> dict[str, Any]: ...
 
+    def apply_edit(
+        self,
+        path: str,
+        operation: dict[str, Any],
+        revision: str | None,
+        message: str | None,
+        author: Author,
+    ) -> dict[str, Any]:
+        """One edit operation (`otterwiki_api.edits`), as `PATCH /pages/<path>` with
+        `operation` does."""
+        ...
+
     def delete_page(self, path: str, message: str | None, author: Author) -> dict[str, Any]: ...
 
     def rename_page(

@@ -124,6 +124,17 @@ class HttpBackend:
         page = f"/pages/{_page(path)}"
         return self._write("PUT", page, message, author, content=content, revision=revision)
 
+    def apply_edit(
+        self,
+        path: str,
+        operation: dict[str, Any],
+        revision: str | None,
+        message: str | None,
+        author: Author,
+    ) -> dict[str, Any]:
+        fields = {**operation, "revision": revision}
+        return self._write("PATCH", f"/pages/{_page(path)}", message, author, **fields)
+
     def edit_page(
         self,
         path: str,

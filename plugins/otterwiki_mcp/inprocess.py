@@ -50,6 +50,16 @@ class InProcessBackend:
             lambda s: s.edit_page(path, old_string, new_string, revision, author, message)
         )
 
+    def apply_edit(
+        self,
+        path: str,
+        operation: dict[str, Any],
+        revision: str | None,
+        message: str | None,
+        author: Author,
+    ) -> dict[str, Any]:
+        return self._run(lambda s: s.apply_edit(path, operation, revision, author, message))
+
     def delete_page(self, path: str, message: str | None, author: Author) -> dict[str, Any]:
         return self._run(lambda s: s.delete_page(path, author, message))
 

@@ -17,8 +17,9 @@ from .tools import register_tools
 INSTRUCTIONS = """\
 A wiki of markdown notes kept in git. Notes have paths like 'Projects/Plan' and link each other
 with [[Wiki Links]]. Find notes with search_notes (words), semantic_search (meaning) or
-list_notes; read one with read_note before changing it. Every change needs the revision you read:
-edit_note for small changes, write_note to create or replace. If a write reports a conflict,
+list_notes; read one with read_note before changing it. Changes need the revision you read:
+edit_note or update_note for small changes (update_note appends to a note, such as a log, without
+reading it first), write_note to create or replace. If a write reports a conflict,
 read the note again and redo the change on the new text. Every change is a commit authored by
 you and can be seen in get_history and get_recent_changes."""
 

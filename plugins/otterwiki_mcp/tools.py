@@ -10,12 +10,12 @@ from typing import Annotated, Any, Literal
 from fastmcp import FastMCP
 from mcp.types import ToolAnnotations
 from otterwiki_api.errors import Invalid
+from otterwiki_api.sections import extract_section, headings
 from pydantic import Field
 
 from .backend import WikiBackend
 from .errors import wiki_errors
 from .identity import current_author
-from .sections import extract_section, headings
 
 PathArg = Annotated[
     str,
@@ -138,6 +138,59 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         return backend.edit_page(
             path, old_string, new_string, revision, commit_message, current_author()
         )
+
+    @mcp.tool(annotations=WRITE)
+    @wiki_errors
+    def update_note(
+        path: PathArg,
+        operation: Annotated[
+            Literal["append", "prepend", "replace_section", "find_replace", "set_frontmatter"],
+            Field(
+                description="append / prepend: add `content` at the end / at the start (after "
+                "the frontmatter); replace_section: replace what is under `heading` (up to the "
+                "next heading of the same or a higher level; the heading stays) with "
+                "`content`; find_replace: replace `find` with `replace`, refused unless it "
+                "occurs exactly `expected_count` times; set_frontmatter: set the fields in "
+                "`frontmatter` (null removes one), keeping the others."
+            ),
+        ],
+        content: Annotated[
+            str | None, Field(description="append, prepend, replace_section: the text.")
+        ] = None,
+        heading: Annotated[
+            str | None, Field(description="replace_section: the heading's text, e.g. 'Notes'.")
+        ] = None,
+        find: Annotated[str | None, Field(description="find_replace: exact text.")] = None,
+        replace: Annotated[str | None, Field(description="find_replace: new text.")] = None,
+        expected_count: Annotated[
+            int, Field(ge=1, description="find_replace: how many times `find` occurs.")
+        ] = 1,
+        frontmatter: Annotated[
+            dict[str, Any] | None, Field(description="set_frontmatter: the fields to set.")
+        ] = None,
+        revision: Annotated[
+            str | None,
+            Field(
+                description="The revision read_note returned: required except for append and "
+                "prepend (which cannot overwrite anything); the edit is refused if the note "
+                "changed since."
+            ),
+        ] = None,
+        commit_message: MessageArg = None,
+    ) -> dict[str, Any]:
+        """Change part of a note without sending it whole: add to its end or start (a log,
+        a journal: no read needed), replace one section, replace text a known number of times,
+        or set frontmatter fields. Returns the new revision."""
+        fields = {
+            "content": content,
+            "heading": heading,
+            "find": find,
+            "replace": replace,
+            "expected_count": expected_count if operation == "find_replace" else None,
+            "frontmatter": frontmatter,
+        }
+        edit = {"operation": operation, **{k: v for k, v in fields.items() if v is not None}}
+        return backend.apply_edit(path, edit, revision, commit_message, current_author())
 
     @mcp.tool(annotations=DESTROY)
     @wiki_errors
