@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 
 @pytest.fixture(scope="module")
-def topics(app):
+def topics(app: Any) -> dict[str, str]:
+    """Three pages this module creates through the API. Each must be new (201): a 409 would mean
+    the pages were already there, written by someone else, and the searches below would test
+    that content rather than these writes (and the index update each write triggers)."""
     from conftest import Api
 
     api = Api(client=app.test_client())
@@ -21,7 +26,7 @@ def topics(app):
     }
     for path, content in pages.items():
         status, body, _ = api.put(f"/pages/{path}", {"content": content})
-        assert status in (200, 201, 409), body
+        assert status == 201 and body["created"] is True and body["path"] == path, body
     return pages
 
 
