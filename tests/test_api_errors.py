@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -70,8 +72,20 @@ BAD_PATHS = [
 ]
 
 
+def _naive_targets(repo: str, bad: str) -> list[str]:
+    """Where a write of `bad` would land if the path were joined to the repository unchecked:
+    the files an escape would create (`../etc/passwd` -> beside the repository)."""
+    raw = unquote(bad)
+    return [
+        os.path.normpath(os.path.join(repo, raw + ".md")),
+        os.path.normpath(os.path.join(repo, raw, "a.txt")),
+    ]
+
+
 @pytest.mark.parametrize("bad", BAD_PATHS)
-def test_bad_page_paths_are_4xx_and_write_nothing(client_api, repo, bad):
+def test_bad_page_paths_are_422_and_write_nothing(client_api, repo, bad):
+    """Each route refuses the path itself with a 422 `invalid` (a 404 would only say that no
+    such page exists, which is no refusal), and nothing is written anywhere."""
     head = git(repo, "rev-parse", "HEAD")
     for method, suffix, body in [
         ("PUT", "", {"content": "x"}),
@@ -83,11 +97,12 @@ def test_bad_page_paths_are_4xx_and_write_nothing(client_api, repo, bad):
         ("POST", "/attachments", {"filename": "a.txt", "content": "eA=="}),
     ]:
         status, resp, _ = client_api.call(method, f"/pages/{bad}{suffix}", json_body=body)
-        assert 400 <= status < 500, (method, bad, status, resp)
-        assert isinstance(resp, dict) and resp.get("error"), (method, bad, resp)
+        assert status == 422, (method, bad, status, resp)
+        assert resp["code"] == "invalid" and resp["error"], (method, bad, resp)
     assert git(repo, "rev-parse", "HEAD") == head
-    assert not os.path.exists("/etc/passwd.md")
     assert git(repo, "status", "--porcelain") == ""
+    for target in _naive_targets(repo, bad):
+        assert not os.path.lexists(target), target
 
 
 def test_rename_to_bad_path(client_api, unique, repo):
@@ -110,7 +125,8 @@ def test_attachment_names_cannot_leave_the_page_folder(client_api, unique, repo,
     )
     assert status == 422, body
     assert git(repo, "rev-parse", "HEAD") == head
-    assert client_api.get(f"/pages/{unique}/attachments/..%2F{unique.lower()}.md")[0] in (404, 422)
+    status, body, _ = client_api.get(f"/pages/{unique}/attachments/..%2F{unique.lower()}.md")
+    assert (status, body["code"]) == (422, "invalid"), body  # refused, not merely not found
 
 
 def test_malformed_and_mistyped_bodies(client_api, unique):
@@ -276,25 +292,84 @@ def test_a_busy_repository_is_a_503(app, client_api, unique, repo, monkeypatch):
         holder.wait()
 
 
-def test_a_symlink_committed_into_the_wiki_never_lets_a_write_out(
-    client_api, unique, repo, tmp_path
+_GIT_ENV = {
+    "GIT_AUTHOR_NAME": "x",
+    "GIT_AUTHOR_EMAIL": "x@x",
+    "GIT_COMMITTER_NAME": "x",
+    "GIT_COMMITTER_EMAIL": "x@x",
+}
+
+
+@pytest.fixture
+def commit_symlink(repo: str) -> Iterator[Callable[[str, str], str]]:
+    """Commit a symlink, as a push or a pull could bring one in; answers the new HEAD. The
+    symlinks are committed away afterwards: the wiki is shared, and Otterwiki's own editor and
+    page index answer 500 while one points outside (StorageUnsafePath from `storage.mtime`)."""
+    names: list[str] = []
+
+    def commit(name: str, target: str) -> str:
+        os.symlink(target, os.path.join(repo, name))
+        names.append(name)
+        git(repo, "add", "--", name)
+        git(repo, "commit", "-q", "-m", "a symlink", env=_GIT_ENV)
+        return _head(repo)
+
+    yield commit
+    if names:
+        git(repo, "rm", "-q", "--", *names)
+        git(repo, "commit", "-q", "-m", "the symlinks go", env=_GIT_ENV)
+
+
+def _outside_error(relative: str) -> dict[str, str]:
+    return {"code": "invalid", "error": f"{relative!r} resolves to a location outside the wiki"}
+
+
+def test_a_folder_symlink_committed_into_the_wiki_never_lets_a_write_out(
+    client_api, unique, repo, tmp_path, commit_symlink
 ):
-    """A folder symlink pushed into the repository (git http, a pull) pointing outside it: a
-    write through it is refused and nothing lands outside."""
+    """A folder symlink pushed into the repository (git http, a pull) pointing outside it: every
+    write through it is refused as leaving the wiki, and the files outside stay as they were."""
     outside = tmp_path / "outside"
     outside.mkdir()
-    link = os.path.join(repo, unique.lower())
-    os.symlink(str(outside), link)
-    git(repo, "add", "--", unique.lower())
-    git(repo, "commit", "-q", "-m", "a symlink", env={
-        "GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@x", "GIT_COMMITTER_NAME": "x",
-        "GIT_COMMITTER_EMAIL": "x@x",
-    })  # fmt: skip
-    head = _head(repo)
-    status, body, _ = client_api.put(f"/pages/{unique}/escape", {"content": "out"})
-    assert 400 <= status < 500, body
-    assert list(outside.iterdir()) == []
+    victim = outside / "victim.md"
+    victim.write_text("outside the wiki\n")
+    folder = unique.lower()
+    head = commit_symlink(folder, str(outside))
+    attachment = {"filename": "a.txt", "content": "eA=="}
+    with_revision = {"content": "out", "revision": head}
+    writes = [
+        ("PUT", f"/pages/{unique}/escape", {"content": "out"}, f"{folder}/escape.md"),
+        ("PUT", f"/pages/{unique}/victim", {"content": "out"}, f"{folder}/victim.md"),
+        ("PUT", f"/pages/{unique}/victim", with_revision, f"{folder}/victim.md"),
+        ("POST", f"/pages/{unique}/attachments", attachment, f"{folder}/a.txt"),
+    ]
+    for method, path, body, relative in writes:
+        status, answer, _ = client_api.call(method, path, json_body=body)
+        assert (status, answer) == (422, _outside_error(relative)), (method, path)
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.md"]
+    assert victim.read_text() == "outside the wiki\n"
     assert _head(repo) == head
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_a_page_symlink_committed_into_the_wiki_is_neither_read_nor_written_through(
+    client_api, unique, repo, tmp_path, commit_symlink
+):
+    """A page file committed as a symlink to a file outside the wiki: reading it must not hand
+    out the outside file, writing it must not change it, and the symlink stays as committed."""
+    victim = tmp_path / "secret.txt"
+    victim.write_text("outside the wiki\n")
+    name = f"{unique.lower()}.md"
+    head = commit_symlink(name, str(victim))
+    status, answer, _ = client_api.get(f"/pages/{unique}")
+    assert (status, answer) == (422, _outside_error(name))
+    for body in ({"content": "out", "revision": head}, {"content": "out"}):
+        status, answer, _ = client_api.put(f"/pages/{unique}", body)
+        assert (status, answer) == (422, _outside_error(name)), body
+    assert victim.read_text() == "outside the wiki\n"
+    assert os.readlink(os.path.join(repo, name)) == str(victim)
+    assert _head(repo) == head
+    assert git(repo, "status", "--porcelain") == ""
 
 
 # -- bad input found by fuzzing and by hand: a clear 4xx, nothing written -------------------------
