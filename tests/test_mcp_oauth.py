@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from conftest import KEYS, last_author
+from conftest import KEYS, git, last_author
 from mcp_helpers import (
     INITIALIZE,
     MCP_HEADERS,
@@ -239,7 +239,8 @@ def _jwt(key: Any, kid: str, claims: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def authkit(live_url: str) -> Iterator[dict[str, Any]]:
-    """AuthKit on 127.0.0.1 (a JWKS with the test's key) and the MCP app trusting it."""
+    """AuthKit on 127.0.0.1 (a JWKS with the test's key) and the MCP app trusting it, with an
+    admin key as README requires of the separate app (so commits carry the signed-in user)."""
     from otterwiki_mcp.standalone import create_app
 
     key = _rsa()
@@ -249,7 +250,7 @@ def authkit(live_url: str) -> Iterator[dict[str, Any]]:
                 "WIKIBOT_MCP_AUTH": "authkit",
                 "WIKIBOT_MCP_AUTHKIT_DOMAIN": idp.url,
                 "WIKIBOT_API_URL": live_url,
-                "WIKIBOT_API_KEY": KEYS["write"],
+                "WIKIBOT_API_KEY": KEYS["admin"],
             }
         )
         with Uvicorn(app) as server:
@@ -286,6 +287,38 @@ def test_authkit_valid_token_is_accepted(authkit: dict[str, Any]) -> None:
     assert _initialize(authkit["url"], token) == 200
     listing = tool(authkit["url"] + "/mcp", token, "list_notes", limit=1)
     assert listing["total"] >= 1
+
+
+def test_authkit_writes_are_committed_as_the_signed_in_user(
+    authkit: dict[str, Any], repo: str, unique: str
+) -> None:
+    """README: the separate app's key is an admin key "so commits carry the signed-in user":
+    each AuthKit user's writes are theirs (name and email claims; the email alone when the JWT
+    template adds no name), never the key's owner's."""
+    url = authkit["url"] + "/mcp"
+    kit = _jwt(authkit["key"], "k1", _claims(authkit, name="Kit Walker"))
+    lee = _jwt(authkit["key"], "k1", _claims(authkit, sub="user_02LEE", email="lee@example.org"))
+    path, filename = f"{unique}/Kit", f"{unique.lower()}/kit.md"
+
+    created = tool(url, kit, "write_note", path=path, content="# Kit\n\nfirst\n")
+    assert created.get("created") is True, created
+    assert last_author(repo, filename) == ("Kit Walker", "kit@example.org")
+
+    edited = tool(
+        url,
+        lee,
+        "edit_note",
+        path=path,
+        old_string="first",
+        new_string="second",
+        revision=created["revision"],
+    )
+    assert "error" not in edited, edited
+    assert tool(url, kit, "read_note", path=path)["content"] == "# Kit\n\nsecond\n"
+
+    # the whole history of the note: the two users, never the admin key's own author
+    history = git(repo, "log", "--format=%an|%ae", "--", filename).splitlines()
+    assert history == ["lee@example.org|lee@example.org", "Kit Walker|kit@example.org"]
 
 
 @pytest.mark.parametrize(

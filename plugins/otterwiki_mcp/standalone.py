@@ -2,8 +2,9 @@
 environment. Serve it with `uvicorn --factory otterwiki_mcp.standalone:create_app`, or wrap it
 with Mangum on Lambda.
 
-Needs WIKIBOT_API_URL (the wiki, e.g. https://wiki.example.org) and WIKIBOT_API_KEY (a key with
-write scope). The local OAuth server's approval page accepts WIKIBOT_MCP_APPROVAL_KEY, else
+Needs WIKIBOT_API_URL (the wiki, e.g. https://wiki.example.org) and WIKIBOT_API_KEY (an admin
+key: every write names the signed-in user as its author, which the REST API refuses from any other
+key). The local OAuth server's approval page accepts WIKIBOT_MCP_APPROVAL_KEY, else
 WIKIBOT_API_KEY.
 """
 
