@@ -81,8 +81,15 @@ class VectorSync:
                 pending=len(job["pending"]),
                 started_at=job["started_at"],
             )
-        elif state is None or state.identity != self.identity():
+        elif state is None:
             answer.update(status="not_built", pending=None)
+        elif state.identity != self.identity():  # say why before the rebuild starts, too
+            built, wanted = _describe(state.identity), _describe(self.identity())
+            answer.update(
+                status="not_built",
+                pending=None,
+                reason=f"rebuild needed: built with {built}, now {wanted}",
+            )
         elif state.head != head:
             answer.update(status="behind", pending=None)
         else:
