@@ -154,6 +154,8 @@ def test_set_frontmatter_merges_and_the_index_follows(api: Api, unique: str) -> 
     ("fields", "status", "error"),
     [
         ({"operation": "explode"}, 422, "'operation' must be one of append, prepend"),
+        ({"operation": {"nested": 1}}, 422, "'operation' must be one of append, prepend"),
+        ({"operation": "append", "content": ["x"]}, 422, "append: 'content' is required"),
         ({"operation": "append"}, 422, "append: 'content' is required"),
         (
             {"operation": "replace_section", "heading": "Steps", "content": "x"},

@@ -125,6 +125,6 @@ def operation_of(
     if not isinstance(operation, Mapping):
         raise Invalid("the edit must be an object with an 'operation' field")
     name = operation.get("operation")
-    if name not in OPERATIONS:
+    if not isinstance(name, str) or name not in OPERATIONS:
         raise Invalid(f"'operation' must be one of {', '.join(OPERATIONS)}, not {name!r}")
     return OPERATIONS[name], dict(operation)

@@ -160,6 +160,7 @@ class Git:
         limit: int | None = None,
         with_changes: bool = True,
         follow: bool = False,
+        since: datetime | None = None,
     ) -> list[Commit]:
         """Commits newest first. Merges are shown against their first parent, so every change that
         reached the branch is attributed to a commit on it."""
@@ -173,12 +174,45 @@ class Git:
             args.append("--follow")
         if limit is not None:
             args.append(f"--max-count={limit}")
+        if since is not None:
+            args.append(f"--since={since.isoformat()}")
         args.append(rev_range or "HEAD")
         args.append("--")
         args += paths or []
         if self.head() is None:
             return []
         return parse_log(self.run(*args).decode("utf-8", "surrogateescape"), rs, fs)
+
+    def line_counts(self, since: datetime) -> dict[str, dict[str, tuple[int, int]]]:
+        """{commit: {path: (lines added, lines deleted)}} of the commits since `since` (binary
+        files count 0)."""
+        if self.head() is None:
+            return {}
+        out = self.run(
+            "log",
+            "--first-parent",
+            "-m",
+            "--no-renames",
+            "--numstat",
+            "-z",
+            "--format=%x00%H",
+            f"--since={since.isoformat()}",
+            "HEAD",
+            "--",
+        ).decode("utf-8", "surrogateescape")
+        counts: dict[str, dict[str, tuple[int, int]]] = {}
+        current: dict[str, tuple[int, int]] = {}
+        for token in out.split("\0"):
+            token = token.strip("\n")
+            if re.fullmatch(r"[0-9a-f]{40,64}", token):
+                current = counts.setdefault(token, {})
+            elif "\t" in token:
+                added, deleted, path = token.split("\t", 2)
+                current[path] = (
+                    int(added) if added.isdigit() else 0,
+                    int(deleted) if deleted.isdigit() else 0,
+                )
+        return counts
 
     # -- trees and blobs ---------------------------------------------------------------------
     def ls_tree(self, revision: str, path: str | None = None) -> dict[str, str]:

@@ -219,12 +219,16 @@ EDIT_REVISION: Schema = {"type": "string", "pattern": "^[0-9a-fA-F]{7,64}$"}
 NON_EMPTY: Schema = {"type": "string", "minLength": 1}
 
 
+# append and prepend take a revision only to check it (null or empty: none)
+CHECKED_REVISION: Schema = {"type": ["string", "null"], "pattern": "^([0-9a-fA-F]{7,64})?$"}
+
+
 def edit_body(name: str, required: list[str], **props: Schema) -> Schema:
     """The body of one edit operation of `PATCH /pages/{path}` (`otterwiki_api.edits`)."""
     return obj(
         ["operation", *required],
         operation={"type": "string", "enum": [name]},
-        revision=EDIT_REVISION,
+        revision=EDIT_REVISION if "revision" in required else CHECKED_REVISION,
         **props,
         **COMMIT_MESSAGE,
     )
@@ -396,6 +400,85 @@ def openapi_document(
                 ),
                 ["404", "422"],
                 params=[*page_params, LIMIT_PARAM],
+            )
+        },
+        "/context/{path}": {
+            "get": operation(
+                "A page (with its content) and the pages it links to and that link to it, to a "
+                "depth of 1-3, each with title, frontmatter, summary and connection; stops at "
+                "max_chars of JSON (truncated, next_offset)",
+                (
+                    "200",
+                    obj(
+                        ["path", "depth", "notes", "total", "truncated", "next_offset"],
+                        path=STR,
+                        depth=INT,
+                        notes={"type": "array", "items": {"type": "object"}},
+                        total=INT,
+                        truncated={"type": "boolean"},
+                        next_offset={"type": ["integer", "null"]},
+                    ),
+                    "the neighbourhood",
+                ),
+                ["404", "422"],
+                params=[
+                    *page_params,
+                    query_param("depth", {"type": "integer", "minimum": 1, "maximum": 3}, "1-3"),
+                    query_param("since", STR, "only pages changed since: 1d, 12h, 2 weeks, a date"),
+                    query_param(
+                        "max_chars",
+                        {"type": "integer", "minimum": 500, "maximum": 200000},
+                        "budget of the answer in characters (default 12000)",
+                    ),
+                    query_param(
+                        "offset", {"type": "integer", "minimum": 0, "maximum": 200}, "go on here"
+                    ),
+                ],
+            )
+        },
+        "/activity": {
+            "get": operation(
+                "Pages changed in a time frame, most recent first: commits, authors, lines "
+                "added and removed, latest message",
+                (
+                    "200",
+                    obj(
+                        ["since", "commits", "pages", "total", "truncated"],
+                        since=STR,
+                        commits=INT,
+                        pages={"type": "array", "items": {"type": "object"}},
+                        total=INT,
+                        truncated={"type": "boolean"},
+                    ),
+                    "the activity",
+                ),
+                ["422"],
+                params=[
+                    query_param(
+                        "since", STR, "1d, 12h, 2 weeks, yesterday or an ISO date", required=True
+                    ),
+                    query_param("limit", LIMIT, "number of pages (default 50)"),
+                ],
+            )
+        },
+        "/folders": {
+            "get": operation(
+                "Folders with the pages directly in them and below them",
+                (
+                    "200",
+                    obj(
+                        ["folders", "total", "truncated"],
+                        folders={"type": "array", "items": {"type": "object"}},
+                        total=INT,
+                        truncated={"type": "boolean"},
+                    ),
+                    "the folders",
+                ),
+                ["422"],
+                params=[
+                    query_param("prefix", STR, "only folders under this path"),
+                    query_param("limit", LIMIT, "number of folders (default 200)"),
+                ],
             )
         },
         "/changelog": {

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .atomicfile import clear_leftovers, temp_path
 from .frontmatter import page_category, page_tags, page_title, split_frontmatter
@@ -389,15 +390,24 @@ class PageIndex:
 
     def paths_for_keys(self, keys: Iterable[str]) -> dict[str, str]:
         """Display paths of existing pages by key (missing keys are left out)."""
+        return {row[0]: row[1] for row in self._by_keys("key, path", keys)}
+
+    def rows_for_keys(self, keys: Iterable[str]) -> dict[str, PageRow]:
+        """Existing pages by key (missing keys are left out)."""
+        rows = (PageRow.from_row(row) for row in self._by_keys(PAGE_COLUMNS, keys))
+        return {row.key: row for row in rows}
+
+    def _by_keys(self, columns: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
         keys = list(keys)
         if not keys:
-            return {}
+            return []
         conn = self._read()
-        found: dict[str, str] = {}
+        found: list[tuple[Any, ...]] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update(conn.execute(f"SELECT key, path FROM pages WHERE key IN ({marks})", chunk))
+            query = f"SELECT {columns} FROM pages WHERE key IN ({marks})"
+            found += conn.execute(query, chunk).fetchall()
         return found
 
 

@@ -132,6 +132,25 @@ def page_history(path: str) -> Response:
     return json_response(runtime().service.history(path, int_arg("limit")))
 
 
+@route("/context/<wikipath:path>", ["GET"])
+def page_context(path: str) -> Response:
+    return json_response(
+        runtime().service.context(
+            path, int_arg("depth"), str_arg("since"), int_arg("max_chars"), int_arg("offset")
+        )
+    )
+
+
+@route("/activity", ["GET"])
+def activity() -> Response:
+    return json_response(runtime().service.activity(str_arg("since"), int_arg("limit")))
+
+
+@route("/folders", ["GET"])
+def folders() -> Response:
+    return json_response(runtime().service.folders(str_arg("prefix"), int_arg("limit")))
+
+
 @route("/changelog", ["GET"])
 def changelog() -> Response:
     return json_response(runtime().service.changelog(int_arg("limit")))

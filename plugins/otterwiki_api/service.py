@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from . import deadline
+from . import deadline, overview
 from .authors import Author
 from .commits import Change, CommitPath, HeadMoved
 from .edits import NEEDS_NO_REVISION, operation_of
@@ -404,6 +404,23 @@ class WikiService:
             )
             entries.append(entry)
         return {"entries": entries, "total": len(entries)}
+
+    # -- overviews sized for a model (overview.py) ---------------------------------------------
+    def context(
+        self,
+        path: object,
+        depth: object = None,
+        since: object = None,
+        max_chars: object = None,
+        offset: object = None,
+    ) -> dict[str, Any]:
+        return overview.context(self, path, depth, since, max_chars, offset)
+
+    def activity(self, since: object, limit: object = None) -> dict[str, Any]:
+        return overview.activity(self, since, limit)
+
+    def folders(self, prefix: object = None, limit: object = None) -> dict[str, Any]:
+        return overview.folders(self, prefix, limit)
 
     # -- writing pages -------------------------------------------------------------------------
     def put_page(

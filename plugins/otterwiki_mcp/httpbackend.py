@@ -208,6 +208,18 @@ class HttpBackend:
     def changelog(self, limit: int) -> dict[str, Any]:
         return self._call("GET", "/changelog", params={"limit": limit})
 
+    def context(
+        self, path: str, depth: int, since: str | None, max_chars: int, offset: int
+    ) -> dict[str, Any]:
+        params = {"depth": depth, "since": since, "max_chars": max_chars, "offset": offset}
+        return self._call("GET", f"/context/{_page(path)}", params=params)
+
+    def activity(self, since: str, limit: int) -> dict[str, Any]:
+        return self._call("GET", "/activity", params={"since": since, "limit": limit})
+
+    def folders(self, prefix: str | None, limit: int) -> dict[str, Any]:
+        return self._call("GET", "/folders", params={"prefix": prefix, "limit": limit})
+
     # -- attachments ---------------------------------------------------------------------------
     def list_attachments(self, path: str) -> dict[str, Any]:
         return self._call("GET", f"/pages/{_page(path)}/attachments")

@@ -115,6 +115,17 @@ class InProcessBackend:
     def changelog(self, limit: int) -> dict[str, Any]:
         return self._run(lambda s: s.changelog(limit))
 
+    def context(
+        self, path: str, depth: int, since: str | None, max_chars: int, offset: int
+    ) -> dict[str, Any]:
+        return self._run(lambda s: s.context(path, depth, since, max_chars, offset))
+
+    def activity(self, since: str, limit: int) -> dict[str, Any]:
+        return self._run(lambda s: s.activity(since, limit))
+
+    def folders(self, prefix: str | None, limit: int) -> dict[str, Any]:
+        return self._run(lambda s: s.folders(prefix, limit))
+
     def list_attachments(self, path: str) -> dict[str, Any]:
         return self._run(lambda s: s.list_attachments(path))
 

@@ -10,6 +10,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from .backend import WikiBackend
+from .prompts import register_prompts
 from .resources import register_resources
 from .settings import McpSettings
 from .tools import register_tools
@@ -28,6 +29,7 @@ def build_server(backend: WikiBackend, auth: AuthProvider | None) -> FastMCP:
     mcp = FastMCP("wikibot", instructions=INSTRUCTIONS, auth=auth, mask_error_details=True)
     register_tools(mcp, backend)
     register_resources(mcp, backend)
+    register_prompts(mcp)
     return mcp
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastmcp import FastMCP
 from mcp.types import ToolAnnotations
-from otterwiki_api.errors import Invalid
+from otterwiki_api.errors import Invalid, WikiError
 from otterwiki_api.sections import extract_section, headings
 from pydantic import Field
 
@@ -310,6 +310,78 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         """The latest changes across the whole wiki, newest first, with the notes each touched.
         Use it to catch up on what others changed."""
         return backend.changelog(limit)
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def build_context(
+        path: PathArg,
+        depth: Annotated[
+            int, Field(ge=1, le=3, description="How many links away to go (1-3).")
+        ] = 1,
+        since: Annotated[
+            str | None,
+            Field(description="Only notes changed since: '1d', '12h', '2 weeks', a date."),
+        ] = None,
+        max_chars: Annotated[
+            int, Field(ge=500, le=200_000, description="Size budget of the answer.")
+        ] = 12_000,
+        offset: Annotated[
+            int, Field(ge=0, le=200, description="next_offset of a truncated answer.")
+        ] = 0,
+    ) -> dict[str, Any]:
+        """A note (with its content) and the notes it links to and that link to it, each with
+        title, frontmatter, a summary and how it is connected: a note's neighbourhood in one
+        call. If `truncated`, call again with `offset` = `next_offset` for the rest."""
+        return backend.context(path, depth, since, max_chars, offset)
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def recent_activity(
+        since: Annotated[
+            str, Field(description="Time frame: '1d', '12h', '1 week', 'yesterday' or a date.")
+        ] = "1d",
+        limit: Annotated[int, Field(ge=1, le=1000, description="Most notes to return.")] = 50,
+    ) -> dict[str, Any]:
+        """What changed in a time frame, grouped by note, most recent first: how many commits,
+        by whom, lines added and removed, the latest message. `truncated` if there is more."""
+        return backend.activity(since, limit)
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def read_notes(
+        paths: Annotated[
+            list[str],
+            Field(min_length=1, max_length=20, description="Up to 20 note paths."),
+        ],
+        max_chars: Annotated[
+            int, Field(ge=100, le=200_000, description="Most characters of each note.")
+        ] = 20_000,
+    ) -> dict[str, Any]:
+        """Several notes at once (content, revision, links). A missing note gets an `error`
+        entry instead of failing the call; a note longer than `max_chars` is cut and marked
+        `truncated` (read_note with `section` reads the rest)."""
+        notes = []
+        for path in paths:
+            try:
+                page = backend.get_page(path)
+            except WikiError as e:
+                notes.append({"path": path, "error": e.message})
+                continue
+            content = page["content"]
+            page["truncated"] = len(content) > max_chars
+            page["content"] = content[:max_chars]
+            notes.append(page)
+        return {"notes": notes}
+
+    @mcp.tool(annotations=READ)
+    @wiki_errors
+    def list_folders(
+        prefix: Annotated[str | None, Field(description="Only folders under this path.")] = None,
+        limit: Annotated[int, Field(ge=1, le=1000, description="Most folders to return.")] = 200,
+    ) -> dict[str, Any]:
+        """The wiki's folders with the number of notes directly in each and below it: where
+        things are, and where a new note belongs."""
+        return backend.folders(prefix, limit)
 
     @mcp.tool(annotations=READ)
     @wiki_errors
