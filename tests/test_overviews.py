@@ -196,3 +196,48 @@ def test_time_frames_as_people_write_them() -> None:
     for bad in ("", "soon", "3 fortnights", "999999 weeks"):
         with pytest.raises(Invalid):
             since(bad, now)
+
+
+def test_long_answers_are_cut_and_say_where_to_go_on(mcp: McpTarget, web: str) -> None:
+    u = web
+
+    def call(name: str, **args: Any) -> Any:
+        return tool(mcp.url, mcp.token, name, **args)
+
+    call("write_note", path=f"{u}/Big", content="".join(f"line {i:04}\n" for i in range(100)))
+    first = call("read_note", path=f"{u}/Big", max_chars=400)
+    assert len(first["content"]) == 400 and first["truncated"] and first["next_offset"] == 400
+    rest = call("read_note", path=f"{u}/Big", max_chars=100_000, offset=400)
+    assert first["content"] + rest["content"] == "".join(f"line {i:04}\n" for i in range(100))
+    assert rest["truncated"] is False and "next_offset" not in rest
+    links = call("get_links", path=f"{u}/A", limit=1)
+    assert links["links_to"] == [f"{u}/B"] and links["total_links_to"] == 2
+    assert links["truncated"] and links["next_offset"] == 1
+    assert call("get_links", path=f"{u}/A", limit=1, offset=1)["links_to"] == [f"{u}/C"]
+    history = call("get_history", path=f"{u}/A", limit=1)
+    assert len(history["history"]) == 1 and history["truncated"] is False
+    call("update_note", path=f"{u}/A", operation="append", content="more")
+    assert call("get_history", path=f"{u}/A", limit=1)["truncated"] is True
+    orphans = call("find_orphaned_notes", limit=1)
+    assert len(orphans["orphans"]) == 1 and orphans["total"] > 1 and orphans["truncated"]
+
+
+def test_history_follows_renames_but_not_copies(client_api: Api, unique: str) -> None:
+    """git's --follow takes a new page much like an existing one (made from a template) for a
+    copy of it and lists the other page's commits; a page's history is its own."""
+    template = "# Meeting\n\n## Agenda\n\n1. \n\n## Decisions\n\n- \n\n## Actions\n\n- \n"
+    write(client_api, f"{unique}/Template", template)
+    write(client_api, f"{unique}/Monday", template.replace("# Meeting", "# Monday"))
+    code, body, _ = client_api.get(f"/pages/{unique}/Monday/history")
+    assert code == 200 and [h["message"] for h in body["history"]] == [
+        f"[api] Create: {unique}/Monday"
+    ]
+    code, body, _ = client_api.post(
+        f"/pages/{unique}/Monday/rename", {"new_path": f"{unique}/Tuesday"}
+    )
+    assert code == 200, body
+    code, body, _ = client_api.get(f"/pages/{unique}/Tuesday/history")
+    assert [h["message"] for h in body["history"]] == [
+        f"[api] Rename: {unique}/Monday -> {unique}/Tuesday",
+        f"[api] Create: {unique}/Monday",
+    ]

@@ -183,6 +183,31 @@ class Git:
             return []
         return parse_log(self.run(*args).decode("utf-8", "surrogateescape"), rs, fs)
 
+    def followed(self, path: str) -> set[str]:
+        """The commits `git log --follow` may list for `path` that belong to it: --follow also
+        continues through a copy (a new file much like an existing one, "C" status: a page made
+        from another page or a template would show that page's history). The history stops at
+        the copy, which is where the file was created."""
+        out = self.run(
+            "log",
+            "--first-parent",
+            "--follow",
+            "--name-status",
+            "-z",
+            "--format=%x00%H",
+            "HEAD",
+            "--",
+            path,
+        ).decode("utf-8", "surrogateescape")
+        kept: set[str] = set()
+        for token in out.split("\0"):
+            token = token.strip("\n")
+            if re.fullmatch(r"[0-9a-f]{40,64}", token):
+                kept.add(token)
+            elif re.fullmatch(r"C[0-9]*", token) and kept:
+                return kept  # the last commit copied the file from elsewhere: nothing older
+        return kept
+
     def line_counts(self, since: datetime) -> dict[str, dict[str, tuple[int, int]]]:
         """{commit: {path: (lines added, lines deleted)}} of the commits since `since` (binary
         files count 0)."""

@@ -389,9 +389,10 @@ class WikiService:
 
     def history(self, path: object, limit: int | None = None) -> dict[str, Any]:
         canonical, filename, row = self._existing(path)
-        commits = self.git.log(
-            paths=[filename], limit=_limit(limit, None), with_changes=False, follow=True
-        )
+        own = self.git.followed(filename)  # the tail --follow adds after a copy goes
+        limited = _limit(limit, None)
+        commits = self.git.log(paths=[filename], limit=limited, with_changes=False, follow=True)
+        commits = [c for c in commits if c.revision in own]
         return {"path": row.path, "history": [c.summary() for c in commits]}
 
     def changelog(self, limit: int | None = None) -> dict[str, Any]:

@@ -47,6 +47,19 @@ def _summary(page: dict[str, Any]) -> dict[str, Any]:
     return {k: page[k] for k in keys if k in page}
 
 
+def _window(items: list[Any], limit: int, offset: int) -> tuple[list[Any], dict[str, Any]]:
+    """`limit` items from `offset`, and what a caller needs to go on: `truncated` and, if so,
+    `next_offset`."""
+    shown = items[offset : offset + limit]
+    more = offset + len(shown) < len(items)
+    return shown, {"truncated": more, **({"next_offset": offset + len(shown)} if more else {})}
+
+
+OffsetArg = Annotated[
+    int, Field(ge=0, description="next_offset of a truncated answer, to read on from there.")
+]
+
+
 def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
     """Add every wiki tool to `mcp`, each calling `backend` with the caller as git author."""
 
@@ -65,12 +78,17 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
                 "the next heading of the same or a higher level.",
             ),
         ] = None,
+        max_chars: Annotated[
+            int, Field(ge=100, le=200_000, description="Most characters of content to return.")
+        ] = 40_000,
+        offset: OffsetArg = 0,
     ) -> dict[str, Any]:
         """Read a note: its markdown, front matter, links and current revision.
 
         Keep the returned `revision`: write_note (replacing) and edit_note need it, so a change
         made by someone else in between is never overwritten. For long notes, pass `section` to
-        read one part; `headings` lists the note's headings.
+        read one part; `headings` lists the note's headings. Content longer than `max_chars` is
+        cut: `truncated` is then true and `next_offset` says where to read on.
         """
         page = backend.get_page(path, revision)
         result = {
@@ -93,6 +111,12 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
                 )
             result["content"] = part
             result["section"] = section
+        content = result["content"]
+        result["content"] = content[offset : offset + max_chars]
+        more = offset + max_chars < len(content)
+        result["truncated"] = more
+        if more:
+            result["next_offset"] = offset + max_chars
         return result
 
     @mcp.tool(annotations=WRITE)
@@ -246,6 +270,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         answer: dict[str, Any] = {
             "notes": [_summary(p) for p in listing["pages"]],
             "total": listing["total"],
+            "truncated": bool(listing.get("next_cursor")),
         }
         if listing.get("next_cursor"):
             answer["next_cursor"] = listing["next_cursor"]
@@ -266,9 +291,11 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         """Full-text search over titles and content, best match first, with a snippet each.
 
         Use this for names, terms and exact words; use fewer words if nothing is found, and
-        semantic_search to find notes by meaning.
+        semantic_search to find notes by meaning. `truncated` when more notes match than
+        `limit` (`total` counts them).
         """
-        return backend.search(query, limit)
+        found = backend.search(query, limit)
+        return {**found, "truncated": found.get("total", 0) > len(found.get("results", []))}
 
     @mcp.tool(annotations=READ)
     @wiki_errors
@@ -287,10 +314,27 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
 
     @mcp.tool(annotations=READ)
     @wiki_errors
-    def get_links(path: PathArg) -> dict[str, Any]:
+    def get_links(
+        path: PathArg,
+        limit: Annotated[int, Field(ge=1, le=1000, description="Most links of each kind.")] = 200,
+        offset: OffsetArg = 0,
+    ) -> dict[str, Any]:
         """The notes this note links to (`links_to`) and the notes linking to it (`linked_from`).
-        A linked path with no note behind it is a broken link (write_note can create it)."""
-        return backend.links(path)
+        A linked path with no note behind it is a broken link (write_note can create it).
+        `truncated` (and `next_offset`) when either list is longer than `limit`."""
+        links = backend.links(path)
+        outgoing, more_out = _window(links["links_to"], limit, offset)
+        incoming, more_in = _window(links["linked_from"], limit, offset)
+        more = more_out["truncated"] or more_in["truncated"]
+        return {
+            "path": links["path"],
+            "links_to": outgoing,
+            "linked_from": incoming,
+            "total_links_to": len(links["links_to"]),
+            "total_linked_from": len(links["linked_from"]),
+            "truncated": more,
+            **({"next_offset": offset + limit} if more else {}),
+        }
 
     @mcp.tool(annotations=READ)
     @wiki_errors
@@ -299,8 +343,11 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         limit: Annotated[int, Field(ge=1, le=1000, description="Most commits to return.")] = 20,
     ) -> dict[str, Any]:
         """A note's change history, newest first: revision, author, date and message of each
-        commit. Pass a revision to read_note to see the note as it was then."""
-        return backend.history(path, limit)
+        commit. Pass a revision to read_note to see the note as it was then. `truncated` when
+        there are older commits than `limit` shows."""
+        found = backend.history(path, limit + 1)
+        more = len(found["history"]) > limit
+        return {**found, "history": found["history"][:limit], "truncated": more}
 
     @mcp.tool(annotations=READ)
     @wiki_errors
@@ -308,8 +355,15 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         limit: Annotated[int, Field(ge=1, le=1000, description="Most commits to return.")] = 20,
     ) -> dict[str, Any]:
         """The latest changes across the whole wiki, newest first, with the notes each touched.
-        Use it to catch up on what others changed."""
-        return backend.changelog(limit)
+        Use it to catch up on what others changed (recent_activity groups a time frame by
+        note). `truncated` when there are older changes than `limit` shows."""
+        found = backend.changelog(limit + 1)
+        entries = found["entries"]
+        return {
+            "entries": entries[:limit],
+            "total": len(entries[:limit]),
+            "truncated": len(entries) > limit,
+        }
 
     @mcp.tool(annotations=READ)
     @wiki_errors
@@ -385,9 +439,13 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
 
     @mcp.tool(annotations=READ)
     @wiki_errors
-    def find_orphaned_notes() -> dict[str, Any]:
+    def find_orphaned_notes(
+        limit: Annotated[int, Field(ge=1, le=1000, description="Most notes to return.")] = 100,
+        offset: OffsetArg = 0,
+    ) -> dict[str, Any]:
         """Notes that no other note links to (the front page, Home, is never counted). Good
-        candidates to link from a related note, or to clean up."""
+        candidates to link from a related note, or to clean up. `total` counts them all;
+        `truncated` and `next_offset` when there are more than `limit`."""
         pages = backend.list_pages()["pages"]
         edges = backend.link_graph()["edges"]
         linked = {e["target"].casefold() for e in edges if e["source"] != e["target"]}
@@ -396,7 +454,8 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             for p in pages
             if p["path"].casefold() not in linked and p["path"].casefold() != "home"
         ]
-        return {"orphans": orphans, "total": len(orphans)}
+        shown, more = _window(orphans, limit, offset)
+        return {"orphans": shown, "total": len(orphans), **more}
 
     @mcp.tool(annotations=READ)
     @wiki_errors
