@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import subprocess
+
 from conftest import AUTHORS, git
 
 
@@ -223,3 +226,62 @@ def test_search_falls_back_to_any_word_when_no_page_has_all(api, unique):
     api.put(f"/pages/{unique}-any", {"content": f"the {word} smiles"})
     status, body, _ = api.get("/search", params={"q": f"where does a {word} live nowadays"})
     assert status == 200 and body["results"][0]["path"] == f"{unique}-Any"
+
+
+def test_replacing_an_attachment_answers_200_and_commits_only_the_new_bytes(api, unique, repo):
+    """The README promises 201 for a new attachment and 200 when one is replaced: a client
+    tells the two apart by the status. The replacement is a commit of its own, by the key's
+    author, changing exactly that file to exactly the new bytes."""
+    page = f"{unique}/Files"
+    file = f"{unique.lower()}/files/report.bin"
+    api.put(f"/pages/{page}", {"content": "page"})
+    old, new = b"first version\x00\xff", bytes(range(256)) * 3
+    upload = {"filename": "report.bin", "content": base64.b64encode(old).decode()}
+    status, first, _ = api.post(f"/pages/{page}/attachments", upload)
+    assert status == 201 and first["created"] is True, first
+    added = git(repo, "rev-parse", "HEAD").strip()
+    added_message = f"[api] Add attachment: {page}/report.bin"
+    assert git(repo, "log", "-1", "--format=%s").strip() == added_message
+
+    upload = {"filename": "report.bin", "content": base64.b64encode(new).decode()}
+    status, replaced, _ = api.post(f"/pages/{page}/attachments", upload)
+    assert status == 200, replaced
+    assert replaced == {
+        "filename": "report.bin",
+        "path": page,
+        "size": len(new),
+        "mime_type": "application/octet-stream",
+        "created": False,
+    }
+    status, got, _ = api.get(f"/pages/{page}/attachments/report.bin")
+    assert status == 200 and base64.b64decode(got["content"]) == new and got["size"] == len(new)
+    listing = api.get(f"/pages/{page}/attachments")[1]
+    assert [(a["filename"], a["size"]) for a in listing["attachments"]] == [
+        ("report.bin", len(new))
+    ]
+
+    # one new commit on top of the upload, holding exactly the replaced file
+    assert git(repo, "rev-parse", "HEAD~1").strip() == added
+    assert git(repo, "show", "--format=%s%n%an <%ae>", "--name-status", "HEAD").split("\n")[:4] == [
+        f"[api] Update attachment: {page}/report.bin",
+        "{} <{}>".format(*AUTHORS["admin"]),
+        "",
+        f"M\t{file}",
+    ]
+    assert _blob(repo, f"HEAD:{file}") == new
+    assert _blob(repo, f"{added}:{file}") == old
+    assert git(repo, "status", "--porcelain") == ""
+
+    # a custom message is kept for a replacement too
+    upload = {"filename": "report.bin", "content": "eA==", "commit_message": "smaller"}
+    status, again, _ = api.post(f"/pages/{page}/attachments", upload)
+    assert (status, again["created"], again["size"]) == (200, False, 1)
+    assert git(repo, "log", "-1", "--format=%s").strip() == "smaller"
+    assert _blob(repo, f"HEAD:{file}") == b"x"
+
+
+def _blob(repo: str, spec: str) -> bytes:
+    """A committed file's exact bytes (the `git` helper decodes text)."""
+    return subprocess.run(
+        ["git", "cat-file", "blob", spec], cwd=repo, check=True, capture_output=True
+    ).stdout
