@@ -396,9 +396,12 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         ] = "1d",
         limit: Annotated[int, Field(ge=1, le=1000, description="Most notes to return.")] = 50,
     ) -> dict[str, Any]:
-        """What changed in a time frame, grouped by note, most recent first: how many commits,
-        by whom, lines added and removed, the latest message. `truncated` if there is more."""
-        return backend.activity(since, limit)
+        """What changed in a time frame, grouped by note, most recent first: a line per note
+        saying how many commits, by whom, lines added and removed, and the latest message.
+        `truncated` if there is more."""
+        found = backend.activity(since, limit)
+        keep = ("path", "last_changed", "summary")
+        return {**found, "pages": [{k: p[k] for k in keep} for p in found["pages"]]}
 
     @mcp.tool(annotations=READ)
     @wiki_errors
