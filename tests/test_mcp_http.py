@@ -53,10 +53,12 @@ def test_post_is_stateless_json(target: McpTarget) -> None:
 
 
 def readme_tools() -> set[str]:
-    """The tools README's MCP section promises (every `snake_case` name before the resources)."""
+    """The tools README's MCP section promises: the names in the first column of its tool
+    table."""
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
-        section = f.read().split("\n## MCP\n", 1)[1].split("pages are also resources", 1)[0]
-    return set(re.findall(r"`([a-z]+(?:_[a-z]+)+)`", section))
+        section = f.read().split("\n## MCP\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([a-z_]+)`", row)}
 
 
 def test_wrong_token_is_401(target: McpTarget) -> None:
