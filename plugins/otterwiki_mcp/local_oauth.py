@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from fastmcp.server.auth import AccessToken, OAuthProvider
+from mcp.server.auth.handlers import revoke
 from mcp.server.auth.provider import (
     AuthorizationCode,
     AuthorizationParams,
@@ -41,6 +42,18 @@ PENDING_TTL = 600
 CODE_TTL = 300
 KeyCheck = Callable[[str], Identity | None]
 """The identity behind a key the wiki accepts for approving (parts may be None), else None."""
+
+
+class _RevocationRequest(revoke.RevocationRequest):
+    """RFC 7009 lets a public client (every MCP client registers as one) revoke with its
+    client_id alone; the SDK's model declares `client_secret: str | None` without a default, so
+    pydantic requires the field and /revoke answered such a client 400 "client_secret: Field
+    required" (modelcontextprotocol/python-sdk PR #3512)."""
+
+    client_secret: str | None = None
+
+
+revoke.RevocationRequest = _RevocationRequest  # type: ignore[misc]
 
 
 class LocalOAuthProvider(OAuthProvider):
@@ -83,6 +96,15 @@ class LocalOAuthProvider(OAuthProvider):
         if resource and self._resource_url is not None:
             if resource.rstrip("/") != str(self._resource_url).rstrip("/"):
                 raise AuthorizeError("invalid_target", f"unknown resource {resource}")
+
+    def _resource(self) -> str | None:
+        return str(self._resource_url).rstrip("/") if self._resource_url is not None else None
+
+    def _issued_here(self, resource: str | None) -> bool:
+        """A token is for the resource it was issued for (RFC 8707): one app serves several
+        origins from one token store, and a token of one is no token at another."""
+        ours = self._resource()
+        return ours is None or (resource or "").rstrip("/") == ours
 
     async def authorize(
         self, client: OAuthClientInformationFull, params: AuthorizationParams
@@ -208,7 +230,7 @@ class LocalOAuthProvider(OAuthProvider):
             "client_id": client_id,
             "scopes": scopes,
             "identity": identity,
-            "resource": resource,
+            "resource": resource or self._resource(),  # a client naming none gets this server
         }
         state["access"][hash_key(access)] = {
             **grant,
@@ -281,7 +303,7 @@ class LocalOAuthProvider(OAuthProvider):
 
     async def load_access_token(self, token: str) -> AccessToken | None:  # type: ignore[override]
         found = self._live("access", hash_key(token))
-        if found is None:
+        if found is None or not self._issued_here(found.get("resource")):
             return None
         identity = found["identity"]
         return AccessToken(
