@@ -241,3 +241,33 @@ def test_history_follows_renames_but_not_copies(client_api: Api, unique: str) ->
         f"[api] Rename: {unique}/Monday -> {unique}/Tuesday",
         f"[api] Create: {unique}/Monday",
     ]
+
+
+async def _resources(target: McpTarget, uris: list[str]) -> list[str]:
+    from fastmcp import Client
+
+    async with Client(target.url, auth=target.token) as client:
+        return [(await client.read_resource(uri))[0].text for uri in uris]
+
+
+def test_folders_and_patterns_are_resources(mcp: McpTarget, web: str) -> None:
+    u = web
+    folder, deep, anywhere, none = run(
+        _resources(
+            mcp,
+            [
+                f"wiki://folder/{u}",
+                f"wiki://match/{u}/*/d",
+                f"wiki://match/{u}/**/[de]",
+                f"wiki://match/{u}/zzz*",
+            ],
+        )
+    )
+    assert folder.startswith(f"# Notes in {u}/\n\n- [[{u}/A]] A (")
+    assert folder.count("- [[") == 6
+    assert [line.split("]]")[0] for line in deep.splitlines()[2:]] == [f"- [[{u}/Sub/D"]
+    assert {line.split("]]")[0] for line in anywhere.splitlines()[2:]} == {
+        f"- [[{u}/E",
+        f"- [[{u}/Sub/D",
+    }
+    assert none.endswith("No notes.\n")
