@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from conftest import KEYS, keys_json, last_author
+from conftest import AUTHORS, KEYS, keys_json, last_author
 from mcp_helpers import (
     INITIALIZE,
     MCP_HEADERS,
@@ -212,16 +212,21 @@ def test_separate_app_approval_key_replaces_the_api_key(
         assert last_author(repo, path.lower() + ".md") == OTTO
 
 
-def test_wiki_approval_key_is_extra_to_its_write_keys(tmp_path: Any) -> None:
+def test_wiki_approval_key_is_extra_to_its_write_keys(tmp_path: Any, unique: str) -> None:
     """README: in the wiki the approval key is an extra secret; the wiki's write keys always
     work (their author is the default identity), read keys and other secrets never."""
     env = {"WIKIBOT_API_KEYS": keys_json(), "WIKIBOT_MCP_APPROVAL_KEY": APPROVAL_KEY}
     wiki = WikiServe(str(tmp_path / "data"), env, "--direct").start()
     try:
-        extra = approve(authorization_url(wiki.url, None), APPROVAL_KEY, *OTTO)
-        assert extra.status_code == 303 and "code=" in extra.headers["Location"]
-        write_key = approve(authorization_url(wiki.url, None), KEYS["write"])
-        assert write_key.status_code == 303 and "code=" in write_key.headers["Location"]
+        for key, typed, author in (
+            (APPROVAL_KEY, OTTO, OTTO),
+            (KEYS["write"], ("", ""), AUTHORS["write"]),
+        ):
+            token = oauth_login(wiki.url, key, *typed)["access_token"]
+            path = f"{unique}/{author[0].split()[0]}"
+            written = tool(wiki.url + "/mcp", token, "write_note", path=path, content="a")
+            assert written.get("created") is True, written
+            assert last_author(wiki.data_dir + "/repository", path.lower() + ".md") == author
         for refused in (KEYS["read"], "not-a-key"):
             answer = approve(authorization_url(wiki.url, None), refused, *OTTO)
             assert answer.status_code == 403 and "not accepted" in answer.text
