@@ -319,11 +319,14 @@ class SlowApi:
         self.server.server_close()
 
 
-@pytest.mark.parametrize(("timeout", "answers"), [(1.0, False), (4.0, True)])
-def test_http_timeout_bounds_each_rest_call(live_url: str, timeout: float, answers: bool) -> None:
-    """WIKIBOT_MCP_HTTP_TIMEOUT: a REST call slower than it ends in a tool error an agent can act
-    on, within the timeout; one within it answers normally."""
-    delay = 2.5
+@pytest.mark.parametrize(
+    ("timeout", "delay", "answers"), [(1.0, 6.0, False), (4.0, 1.5, True)], ids=["slow", "fast"]
+)
+def test_http_timeout_bounds_each_rest_call(
+    live_url: str, timeout: float, delay: float, answers: bool
+) -> None:
+    """WIKIBOT_MCP_HTTP_TIMEOUT: a REST call slower than it ends, after the timeout and long
+    before the wiki would answer, in a tool error an agent can act on; one within it answers."""
     with SlowApi(live_url, delay) as slow:
         tokens = json.dumps([{"token": STATIC_TOKEN, "name": OTTO[0], "email": OTTO[1]}])
         config = {
@@ -338,8 +341,8 @@ def test_http_timeout_bounds_each_rest_call(live_url: str, timeout: float, answe
             took = time.monotonic() - started
     if answers:
         assert listing.get("total", 0) >= 1, listing
-        assert delay <= took < timeout + 1, took
+        assert took >= delay, took
     else:
-        assert listing["error"].startswith("busy: the wiki at " + slow.url), listing
+        assert listing.get("error", "").startswith("busy: the wiki at " + slow.url), listing
         assert "answered too slowly" in listing["error"]
         assert timeout <= took < delay, took
