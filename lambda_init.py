@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from typing import Any
@@ -106,16 +107,40 @@ def _has_commits(repository: str) -> bool:
     return result.returncode == 0
 
 
+def _create_git_dir(repository: str) -> None:
+    """Give `repository` a complete `.git` in one step. Two `git init`s of one folder at once
+    fail ("cannot copy ... File exists" while both copy the templates) and one may see the other's
+    half-made `.git`; so each racer inits a private folder inside and renames its `.git` into
+    place: one rename wins, the others find a finished repository."""
+    gitdir = os.path.join(repository, ".git")
+    staging = tempfile.mkdtemp(prefix=".wikibot-init-", dir=repository)
+    try:
+        result = subprocess.run(["git", "init", "-q", staging], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"git init {staging} failed: {result.stderr.strip()}")
+        try:
+            os.rename(os.path.join(staging, ".git"), gitdir)
+            return
+        except OSError:
+            if os.path.isfile(os.path.join(gitdir, "HEAD")):
+                return  # another instance's rename won
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    # a `.git` that is neither missing nor finished (left by something else): let git repair it
+    result = subprocess.run(["git", "init", "-q", repository], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"git init {repository} failed: {result.stderr.strip()}")
+
+
 def init_repository(repository: str) -> None:
     """Create the git repository and its first commit when the folder is new. Safe when several
-    cold starts race: `git init` tolerates an existing repository, and the first commit is made
-    under the repository's write lock, by whoever finds no commit once holding it."""
+    cold starts race: the `.git` appears whole in one rename, and the first commit is made under
+    the repository's write lock, by whoever finds no commit once holding it."""
     os.makedirs(repository, exist_ok=True)
     if os.path.isdir(os.path.join(repository, ".git")) and _has_commits(repository):
         return
-    result = subprocess.run(["git", "init", "-q", repository], capture_output=True, text=True)
-    if result.returncode != 0 and not os.path.isfile(os.path.join(repository, ".git", "HEAD")):
-        raise RuntimeError(f"git init {repository} failed: {result.stderr.strip()}")
+    if not os.path.isfile(os.path.join(repository, ".git", "HEAD")):
+        _create_git_dir(repository)
     from otterwiki_api import deadline
     from otterwiki_api.repolock import FileLock
 

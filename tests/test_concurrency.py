@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import csrf_token, git, wait_until_healthy
+from conftest import ROOT, csrf_token, git, wait_until_healthy
 from mcp_helpers import free_port
 
 KEY = "concurrency-key"
@@ -182,3 +182,80 @@ def test_file_lock_excludes_other_processes(tmp_path):
     with lock.hold():  # released when the other process ended
         with lock.hold():  # re-entrant in one thread
             pass
+
+
+# Each racer imports lambda_init once, then for every round waits for that round's start file and
+# calls init_repository on the round's new folder, as cold starts of several Lambda instances on
+# one new EFS folder do.
+_COLD_START = r"""
+import os, sys, time, traceback
+import lambda_init
+
+lambda_init._git_environment()
+folders = sys.argv[1:]
+print("ready", flush=True)
+for i, repository in enumerate(folders):
+    go = f"{repository}.go"
+    while not os.path.exists(go):
+        time.sleep(0.0002)
+    try:
+        lambda_init.init_repository(repository)
+        print(f"{i} ok", flush=True)
+    except Exception:
+        print(f"{i} failed: " + traceback.format_exc().replace("\n", " | "), flush=True)
+"""
+
+
+def test_cold_starts_racing_on_a_new_folder_make_one_sound_repository(tmp_path):
+    """Several instances start at once on a folder with no repository yet: every one of them
+    comes up (none fails its init), and the folder holds one repository with exactly one
+    initial commit, nothing left over beside it."""
+    rounds, racers = 8, 6
+    folders = [str(tmp_path / f"wiki{i}" / "repository") for i in range(rounds)]
+    for folder in folders:
+        os.makedirs(os.path.dirname(folder))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _COLD_START, *folders],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(racers)
+    ]
+    try:
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready"
+        for i, folder in enumerate(folders):
+            open(f"{folder}.go", "w").close()  # all racers start this round at once
+            answers = [p.stdout.readline().strip() for p in procs]
+            assert answers == [f"{i} ok"] * racers, answers
+            assert git(folder, "rev-list", "--count", "HEAD").strip() == "1"
+            log = git(folder, "log", "--format=%an <%ae>|%s").strip()
+            assert log == "Otterwiki Robot <noreply@otterwiki>|Initial commit"
+            assert git(folder, "ls-tree", "-r", "--name-only", "HEAD").split() == ["home.md"]
+            assert git(folder, "status", "--porcelain", "--ignored") == ""
+            assert sorted(os.listdir(folder)) == [".git", "home.md"]
+            fsck = subprocess.run(["git", "fsck", "--strict"], cwd=folder, capture_output=True)
+            assert fsck.returncode == 0, fsck.stderr
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
+def test_a_half_made_git_folder_is_completed_on_the_next_cold_start(tmp_path, monkeypatch):
+    """A `.git` with no HEAD (a start killed early left only the write lock's file in it) is not
+    taken for a repository: the next start completes it and makes the initial commit."""
+    import lambda_init
+
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Otterwiki Robot")  # as _git_environment gives
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "noreply@otterwiki")
+    repository = tmp_path / "repository"
+    (repository / ".git").mkdir(parents=True)
+    (repository / ".git" / "wikibot-write.lock").touch()
+    lambda_init.init_repository(str(repository))
+    assert git(str(repository), "log", "--format=%s").strip() == "Initial commit"
+    assert sorted(os.listdir(repository)) == [".git", "home.md"]
+    assert git(str(repository), "status", "--porcelain", "--ignored") == ""
