@@ -7,11 +7,12 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
 from conftest import wait_until_healthy
-from mcp_helpers import clean_environment, free_port
+from mcp_helpers import clean_environment, free_port, tool
 
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -40,8 +41,12 @@ def test_keygen_entry_authenticates():
     assert entry == {"name": "bot", "sha256": hash_key(key), "scope": "read"}
 
 
-def serve(data_dir: str, env: dict, *flags: str) -> tuple[subprocess.Popen, str, str]:
-    port = free_port()
+def serve(
+    data_dir: str, env: dict, *flags: str, port: int | None = None
+) -> tuple[subprocess.Popen, str, str]:
+    """`wikibot serve` on `port` (a free one by default), once it answers; (process, API key,
+    banner)."""
+    port = free_port() if port is None else port
     proc = subprocess.Popen(
         [sys.executable, "-m", "wikibot", "serve", *flags, "--port", str(port)]
         + ["--data-dir", data_dir],
@@ -55,6 +60,7 @@ def serve(data_dir: str, env: dict, *flags: str) -> tuple[subprocess.Popen, str,
     while "try" not in banner and time.monotonic() < deadline:
         banner += proc.stdout.readline()
     key = re.search(r"API key\s+(\S+)", banner).group(1)
+    port = port or int(re.search(r"wiki\s+http://[^/]+:(\d+)/", banner).group(1))
     # through the gateway the first request builds the wiki app (a Lambda cold start)
     wait_until_healthy(f"http://127.0.0.1:{port}", proc, request_timeout=30)
     return proc, key, banner
@@ -155,3 +161,93 @@ def test_serve_without_git_says_so(tmp_path):
     )
     assert out.returncode != 0 and "git is not installed" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("flags", [(), ("--direct",)], ids=["gateway", "direct"])
+def test_serve_on_port_0_takes_a_free_port_and_prints_it(
+    tmp_path: Path, flags: tuple[str, ...]
+) -> None:
+    """`--port 0` (README): the banner names the port the server really took, and everything
+    works there, MCP included (behind the gateway the MCP function reaches the REST API
+    through that port)."""
+    token = "port-zero-token"
+    env = {**clean_environment(), "WIKIBOT_SEARCH_EMBEDDER": "none", "WIKIBOT_MCP_TOKEN": token}
+    proc, key, banner = serve(str(tmp_path / "data"), env, *flags, port=0)
+    try:
+        url = re.search(r"wiki\s+(http://127\.0\.0\.1:(\d+))/", banner)
+        assert url and int(url.group(2)) > 0, banner
+        base = url.group(1)
+        assert f"REST API  {base}/api/v1/" in banner and f"MCP       {base}/mcp" in banner
+        pages = requests.get(base + "/api/v1/pages", headers={"Authorization": f"Bearer {key}"})
+        assert pages.status_code == 200 and [p["path"] for p in pages.json()["pages"]] == ["Home"]
+        note = tool(base + "/mcp", token, "read_note", path="Home")
+        assert "error" not in note and note["path"] == "Home", note
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_reindex_full_re_embeds_every_page(tmp_path: Path) -> None:
+    """`wikibot reindex --full` re-embeds every page, with a progress bar, even where the index
+    claims to be up to date: here a store at HEAD, built with the command's own settings, that
+    lacks one page and holds stale chunks for the others (a plain reindex, which diffs HEADs,
+    never notices either)."""
+    import numpy as np
+    from otterwiki_search.plugin import build_runtime
+    from otterwiki_search.store import StoreState, VectorStore
+    from search_helpers import fake_vector
+
+    from wikibot import localwiki
+
+    data = localwiki.prepare(str(tmp_path / "data"))
+    pages = {
+        "cats.md": "# Cats\n\nCats purr, hunt mice and sleep most of the day.",
+        "bread.md": "# Bread\n\nKnead the dough, let it rise, then bake the loaf.",
+        "rockets.md": "# Rockets\n\nA rocket engine pushes a spacecraft into orbit.",
+    }
+    for name, text in pages.items():
+        (tmp_path / "data" / "repository" / name).write_text(text, encoding="utf-8")
+    author = {"GIT_AUTHOR_NAME": "x", "GIT_AUTHOR_EMAIL": "x@x"}
+    env = {**os.environ, **author, "GIT_COMMITTER_NAME": "x", "GIT_COMMITTER_EMAIL": "x@x"}
+    for args in (["add", "--", *pages], ["commit", "-q", "-m", "three pages"]):
+        subprocess.run(["git", *args], cwd=data.repository, check=True, env=env)
+
+    def git_out(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=data.repository, capture_output=True, text=True, check=True
+        ).stdout
+
+    # the embedder loads its model only to embed: the identity alone costs nothing
+    runtime = build_runtime({}, data.repository)
+    assert runtime.sync is not None and runtime.settings is not None
+    identity = runtime.sync.identity()
+    stale = StoreState(identity, head=git_out("rev-parse", "HEAD").strip())
+    old = [{"page": p, "path": p, "name": p, "section": "", "text": "stale"} for p in pages]
+    old = [c for c in old if c["page"] != "bread.md"]
+    stale.add(old, np.asarray([fake_vector(c["page"], identity["dimension"]) for c in old]))
+    store = VectorStore(runtime.settings.index_dir)
+    with store.update():
+        store.save(stale)
+
+    env = {**clean_environment(), "WIKIBOT_REINDEX_BATCH_PAGES": "1"}
+    out = run("reindex", "--full", "--data-dir", data.root, env=env)
+    assert out.returncode == 0, out.stderr
+    head = git_out("rev-parse", "HEAD").strip()
+    wanted = {
+        f for f in git_out("ls-tree", "-r", "--name-only", "HEAD").split() if f.endswith(".md")
+    }
+    assert wanted >= set(pages)
+    progress = rf"\] 1/{len(wanted)} pages .*full reindex requested"
+    assert re.search(progress, out.stderr), out.stderr
+    assert f"index complete: {len(wanted)} pages" in out.stderr and head in out.stderr
+    state = store.read()
+    assert state.identity == identity and state.head == head and state.job is None
+    assert state.pages() == wanted
+    for page, text in pages.items():
+        chunks = [c["text"] for c in state.chunks if c["page"] == page]
+        assert chunks == [text.split("\n\n", 1)[1]], (page, chunks)
+    assert np.allclose(np.linalg.norm(state.vectors, axis=1), 1.0, atol=1e-4)
+    for page in ("cats.md", "rockets.md"):
+        row = next(i for i, c in enumerate(state.chunks) if c["page"] == page)
+        assert abs(float(state.vectors[row] @ fake_vector(page, identity["dimension"]))) < 0.5
