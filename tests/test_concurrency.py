@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,7 +14,9 @@ from conftest import ROOT, csrf_token, git, wait_until_healthy
 from mcp_helpers import free_port
 
 KEY = "concurrency-key"
-pytestmark = pytest.mark.slow
+LOCK_TIMEOUT = 10  # seconds, the servers' WIKIBOT_LOCK_TIMEOUT
+# the tests on `servers` (four wiki processes to start) and the cold-start race are `slow`; the
+# lock and half-made-repository tests take well under a second and belong in the quick loop
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,14 @@ def servers(tmp_path_factory):
     `--direct` (one threaded server, like a self-hosted Otterwiki), alternating in `urls`."""
     data = tmp_path_factory.mktemp("shared")
     # these processes test the REST API's writes; semantic search would only add model loading
-    env = {**os.environ, "WIKIBOT_API_KEY": KEY, "WIKIBOT_SEARCH_EMBEDDER": "none"}
+    # a short lock wait: a write stuck behind a lock nobody releases answers 503 within seconds
+    # (each write holds the lock for milliseconds, so the queues here stay far below it)
+    env = {
+        **os.environ,
+        "WIKIBOT_API_KEY": KEY,
+        "WIKIBOT_SEARCH_EMBEDDER": "none",
+        "WIKIBOT_LOCK_TIMEOUT": str(LOCK_TIMEOUT),
+    }
     env.pop("WIKIBOT_API_KEYS", None)
     procs, urls = [], []
     for flags in [(), ("--direct",)] * 2:
@@ -67,6 +77,7 @@ def _put(url: str, path: str, body: dict) -> requests.Response:
     )
 
 
+@pytest.mark.slow
 def test_many_processes_write_different_pages(servers):
     urls, repo = servers
     before = int(git(repo, "rev-list", "--count", "HEAD"))
@@ -91,6 +102,7 @@ def test_many_processes_write_different_pages(servers):
         assert listing["total"] == 40
 
 
+@pytest.mark.slow
 def test_same_revision_from_many_processes_one_wins(servers):
     urls, repo = servers
     rev = _put(urls[0], "contended", {"content": "start"}).json()["revision"]
@@ -112,43 +124,90 @@ def test_same_revision_from_many_processes_one_wins(servers):
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_web_ui_and_api_write_concurrently(servers):
-    """Otterwiki's own editor (GitPython) in some processes, the API in others: no lost commit,
-    no index.lock error."""
+def _edit_form(url: str, page: str) -> tuple[requests.Session, str]:
+    """A browser session on Otterwiki's editor for `page`, and the form's CSRF token."""
+    session = requests.Session()
+    return session, csrf_token(session.get(f"{url}/{page}/edit", timeout=30).text)
+
+
+def _web_save(url: str, page: str, form: tuple[requests.Session, str], text: str) -> tuple:
+    """Save through Otterwiki's editor: (status, Location, start of the body)."""
+    session, token = form
+    resp = session.post(
+        f"{url}/{page}/save",
+        data={"content": text, "commit": text, "csrf_token": token},
+        allow_redirects=False,
+        timeout=LOCK_TIMEOUT + 20,
+    )
+    return resp.status_code, resp.headers.get("Location", ""), resp.text[:300]
+
+
+@pytest.mark.slow
+def test_a_web_save_waits_for_the_repository_lock_and_then_frees_it(servers):
+    """Otterwiki's editor writes under the one repository lock: while another process holds it,
+    a save waits instead of committing beside it, and once the save is answered the lock is free
+    again (one it kept would stall every other writer). Both server kinds: the gateway's
+    one-request-at-a-time function and the threaded `--direct` server."""
+    from otterwiki_api.errors import Busy
+    from otterwiki_api.repolock import FileLock
+
     urls, repo = servers
-    before = int(git(repo, "rev-list", "--count", "HEAD"))
+    lock = FileLock(os.path.join(repo, ".git", "wikibot-write.lock"), timeout=5)
+    for i, url in enumerate(urls[:2]):
+        page = f"locked/web-{i}"
+        form = _edit_form(url, page)
+        head = git(repo, "rev-parse", "HEAD").strip()
+        pool = ThreadPoolExecutor(max_workers=1)
+        try:
+            with lock.hold():
+                save = pool.submit(_web_save, url, page, form, f"locked web {i}")
+                time.sleep(1.0)
+                assert not save.done(), f"{url} saved while the lock was held: {save.result()}"
+                assert git(repo, "rev-parse", "HEAD").strip() == head
+            status, location, text = save.result(timeout=LOCK_TIMEOUT)
+        finally:
+            pool.shutdown(wait=False)
+        assert (status, location.rstrip("/").endswith(f"/{page}")) == (302, True), (text, url)
+        assert git(repo, "log", "-1", "--format=%s").strip() == f"locked web {i}"
+        assert git(repo, "rev-parse", "HEAD~1").strip() == head
+        try:
+            with lock.hold(timeout=2):
+                pass
+        except Busy:
+            pytest.fail(f"{url} still holds the repository lock after answering a web save")
+
+
+@pytest.mark.slow
+def test_web_ui_and_api_write_concurrently(servers):
+    """Otterwiki's own editor (GitPython) in some processes, the API in others: every write
+    answers its success (none is refused after waiting out a lock), and each is a commit of its
+    own holding exactly its page."""
+    urls, repo = servers
+    before = git(repo, "rev-parse", "HEAD").strip()
 
     # Fetch the editor forms one at a time: Otterwiki's own ftoc cache fills with a
     # check-then-insert that fails under concurrent cold reads (an upstream issue in a GET path).
-    forms = []
-    for i in range(10):
-        session = requests.Session()
-        url = urls[i % len(urls)]
-        forms.append((session, url, csrf_token(session.get(f"{url}/mixed/web-{i}/edit").text)))
+    pages = [(urls[i % len(urls)], f"mixed/web-{i}") for i in range(10)]
+    forms = [_edit_form(url, page) for url, page in pages]
 
-    def web_save(i: int) -> int:
-        session, url, token = forms[i]
-        resp = session.post(
-            f"{url}/mixed/web-{i}/save",
-            data={"content": f"web {i}", "commit": f"web {i}", "csrf_token": token},
-            allow_redirects=False,
-            timeout=120,
-        )
-        return resp.status_code
-
-    def api_save(i: int) -> int:
-        return _put(
-            urls[(i + 1) % len(urls)], f"mixed/api-{i}", {"content": f"api {i}"}
-        ).status_code
+    def api_save(i: int) -> tuple[int, str]:
+        resp = _put(urls[(i + 1) % len(urls)], f"mixed/api-{i}", {"content": f"api {i}"})
+        return resp.status_code, resp.text[:300]
 
     with ThreadPoolExecutor(max_workers=10) as pool:
-        web = [pool.submit(web_save, i) for i in range(10)]
+        web = [pool.submit(_web_save, *pages[i], forms[i], f"web {i}") for i in range(10)]
         api = [pool.submit(api_save, i) for i in range(10)]
-        web_codes = [f.result() for f in web]
-        api_codes = [f.result() for f in api]
-    assert all(c in (302, 303) for c in web_codes), web_codes
-    assert api_codes == [201] * 10
-    assert int(git(repo, "rev-list", "--count", "HEAD")) == before + 20
+        web_answers = [f.result() for f in web]
+        api_answers = [f.result() for f in api]
+    assert [a[0] for a in web_answers] == [302] * 10, web_answers
+    assert [a[0] for a in api_answers] == [201] * 10, api_answers
+    # each write is one commit holding exactly its own page
+    log = git(repo, "log", "--format=%x00%s", "--name-only", f"{before}..HEAD")
+    commits = [c.split("\n") for c in log.split("\x00")[1:]]
+    commits = sorted((c[0], tuple(f for f in c[1:] if f)) for c in commits)
+    expected = [(f"web {i}", (f"mixed/web-{i}.md",)) for i in range(10)]
+    expected += [(f"[api] Create: mixed/api-{i}", (f"mixed/api-{i}.md",)) for i in range(10)]
+    assert commits == sorted(expected)
     assert git(repo, "status", "--porcelain") == ""
     listing = requests.get(
         f"{urls[2]}/api/v1/pages",
@@ -159,29 +218,56 @@ def test_web_ui_and_api_write_concurrently(servers):
     assert listing["total"] == 20
 
 
+_HOLDER = """
+import sys
+from otterwiki_api.repolock import FileLock
+
+lock = FileLock(sys.argv[1])
+for line in sys.stdin:  # "acquire" / "release", each answered when done
+    getattr(lock, line.strip())()
+    print(line.strip(), flush=True)
+"""
+
+
 def test_file_lock_excludes_other_processes(tmp_path):
+    """The repository lock holds across processes: while another process has it, taking it
+    times out with Busy; it is free once that process releases it, or dies holding it (a killed
+    Lambda instance must not lock the wiki); re-entrant within a thread."""
     from otterwiki_api.errors import Busy
     from otterwiki_api.repolock import FileLock
 
     path = str(tmp_path / "x.lock")
     holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from otterwiki_api.repolock import FileLock\n"
-            f"l = FileLock({path!r}); l.acquire(); print('held', flush=True); time.sleep(3)",
-        ],
+        [sys.executable, "-c", _HOLDER, path],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert holder.stdout.readline().strip() == "held"
+
+    def tell(command: str) -> None:
+        holder.stdin.write(command + "\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline().strip() == command
+
     lock = FileLock(path, timeout=0.3)
-    with pytest.raises(Busy):
-        lock.acquire()
-    holder.wait(timeout=10)
-    with lock.hold():  # released when the other process ended
-        with lock.hold():  # re-entrant in one thread
+    try:
+        tell("acquire")
+        with pytest.raises(Busy):
+            lock.acquire()
+        tell("release")  # the holder lives on
+        with lock.hold():
+            with lock.hold():  # re-entrant in one thread
+                pass
+        tell("acquire")
+        with pytest.raises(Busy):
+            lock.acquire()
+        holder.kill()
+        holder.wait(timeout=10)
+        with lock.hold(timeout=2):
             pass
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 # Each racer imports lambda_init once, then for every round waits for that round's start file and
@@ -206,6 +292,7 @@ for i, repository in enumerate(folders):
 """
 
 
+@pytest.mark.slow
 def test_cold_starts_racing_on_a_new_folder_make_one_sound_repository(tmp_path):
     """Several instances start at once on a folder with no repository yet: every one of them
     comes up (none fails its init), and the folder holds one repository with exactly one
