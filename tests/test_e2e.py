@@ -28,7 +28,9 @@ from conftest import ROOT, csrf_token
 from mcp_helpers import WikiServe, free_port, oauth_login, wait_for
 from mcp_helpers import tool as _tool
 
-pytestmark = pytest.mark.e2e
+# `e2e` marks the tests through a gateway to the real functions (the local `wikibot serve` or
+# WIKIBOT_E2E_URL's stack); the gateway's own tests at the end run it in-process and are not e2e
+e2e = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -110,6 +112,7 @@ def _json(resp: requests.Response) -> Any:
 
 
 # -- MCP and OAuth discovery (routed to the MCP function) ---------------------------------------
+@e2e
 def test_mcp_without_token_is_401_naming_the_protected_resource(stack: Stack) -> None:
     resp = requests.post(stack.url + "/mcp", json={}, timeout=30)
     assert resp.status_code == 401
@@ -119,6 +122,7 @@ def test_mcp_without_token_is_401_naming_the_protected_resource(stack: Stack) ->
     assert urlsplit(metadata_url).path == "/.well-known/oauth-protected-resource/mcp"
 
 
+@e2e
 def test_discovery_documents(stack: Stack) -> None:
     resource = _json(
         requests.get(stack.url + "/.well-known/oauth-protected-resource/mcp", timeout=30)
@@ -132,10 +136,12 @@ def test_discovery_documents(stack: Stack) -> None:
     assert "S256" in server.get("code_challenge_methods_supported", [])
 
 
+@e2e
 def test_get_mcp_is_405(stack: Stack) -> None:
     assert requests.get(stack.url + "/mcp", timeout=30).status_code == 405
 
 
+@e2e
 def test_mcp_tool_call_with_static_token(stack: Stack, page: str) -> None:
     if not stack.mcp_token:
         pytest.skip("WIKIBOT_E2E_MCP_TOKEN is not set")
@@ -151,6 +157,7 @@ def test_mcp_tool_call_with_static_token(stack: Stack, page: str) -> None:
         assert got["last_commit"]["author"] == stack.mcp_author
 
 
+@e2e
 def test_local_oauth_login_then_tool_call(stack: Stack, page: str) -> None:
     """Registration, approval form (a base64 form body for Mangum), token, tool call: the whole
     local OAuth flow through the gateway; the signed-in name becomes the commit's author."""
@@ -165,6 +172,7 @@ def test_local_oauth_login_then_tool_call(stack: Stack, page: str) -> None:
 
 
 # -- the wiki ($default) -------------------------------------------------------------------------
+@e2e
 def test_home_page_is_the_wiki(stack: Stack) -> None:
     resp = requests.get(stack.url + "/Home", timeout=30)
     assert resp.status_code == 200
@@ -190,6 +198,7 @@ class _Assets(html.parser.HTMLParser):
             self.scripts.append(a["src"] or "")
 
 
+@e2e
 def test_home_page_assets_arrive_intact(stack: Stack) -> None:
     """Stylesheets, scripts and images of /Home through the gateway: status, type and (locally)
     the bytes of Otterwiki's own files, so base64 bodies survive both ways."""
@@ -217,6 +226,7 @@ def test_home_page_assets_arrive_intact(stack: Stack) -> None:
 
 
 # -- the REST API ($default) ---------------------------------------------------------------------
+@e2e
 def test_rest_health_and_page_round_trip(stack: Stack, page: str) -> None:
     assert _json(requests.get(stack.url + "/api/v1/health", timeout=30)) == {"status": "ok"}
     content = "# Round trip\n\nthrough the gateway, with ünïcode"
@@ -236,6 +246,7 @@ def test_rest_health_and_page_round_trip(stack: Stack, page: str) -> None:
     assert stack.api("GET", "/pages/" + quote(page)).json()["content"].startswith("# Full trip")
 
 
+@e2e
 def test_unsupported_methods_are_405_with_allow(stack: Stack) -> None:
     """TRACE and methods nobody serves reach the function, which answers 405 with `Allow`
     (the gateway's own HTTP server used to answer 501 in HTML)."""
@@ -248,6 +259,7 @@ def test_unsupported_methods_are_405_with_allow(stack: Stack) -> None:
 
 # HTTP APIs URL-decode rawPath and apig-wsgi unquotes it again as latin-1; lambda_init re-quotes
 # it, or a non-ASCII path would reach Otterwiki mangled.
+@e2e
 def test_non_ascii_page_path(stack: Stack, page: str) -> None:
     path = page.replace(" Trip", " Über")
     try:
@@ -258,6 +270,7 @@ def test_non_ascii_page_path(stack: Stack, page: str) -> None:
         stack.api("DELETE", "/pages/" + quote(path), json={})
 
 
+@e2e
 def test_web_editor_form_post_reaches_the_api(stack: Stack, page: str) -> None:
     """The editor's form post (a base64 body in the event) with the session cookie (the event's
     `cookies`) and its CSRF token; the REST API then returns the saved page."""
@@ -375,6 +388,7 @@ return {title: document.title, otterwiki: scripted, sheets: sheets, images: imag
 """
 
 
+@e2e
 def test_browser_loads_home_with_styles_and_images(stack: Stack, browser: WebDriver) -> None:
     browser.get(stack.url + "/Home")
     browser.wait("return document.readyState === 'complete'")
@@ -389,6 +403,7 @@ def test_browser_loads_home_with_styles_and_images(stack: Stack, browser: WebDri
     assert "Roboto" in loaded["font"] or "sans" in loaded["font"], loaded["font"]
 
 
+@e2e
 def test_browser_saves_an_edit_the_api_returns(stack: Stack, browser: WebDriver, page: str) -> None:
     if not stack.api_key:
         pytest.skip("WIKIBOT_E2E_API_KEY is not set")
@@ -416,6 +431,7 @@ def test_browser_saves_an_edit_the_api_returns(stack: Stack, browser: WebDriver,
     assert got["last_commit"]["message"] == "saved in chromium"
 
 
+@e2e
 def test_uploads_over_what_lambda_carries_get_a_clear_error(stack: Stack, page: str) -> None:
     """Below Lambda's 6 MB the REST API refuses what is over its limit in JSON, naming it;
     above, API Gateway answers 413 itself (the local gateway as AWS does)."""
@@ -431,6 +447,7 @@ def test_uploads_over_what_lambda_carries_get_a_clear_error(stack: Stack, page: 
     assert resp.status_code == 413 and resp.json() == {"message": "Request Entity Too Large"}
 
 
+@e2e
 def test_a_20_mb_attachment_downloads_whole_through_s3(stack: Stack, page: str) -> None:
     """Over Lambda's 6 MB the wiki function stores the answer in S3 and redirects to a
     presigned URL (locally: moto's S3 server on 127.0.0.1, the boto3 client unchanged)."""
@@ -454,6 +471,7 @@ def test_a_20_mb_attachment_downloads_whole_through_s3(stack: Stack, page: str) 
     assert "big.bin" in got.headers["Content-Disposition"]
 
 
+@e2e
 def test_otterwikis_largest_static_file_arrives_whole(stack: Stack) -> None:
     """mermaid's 5.5 MB script passes Lambda's 6 MB limit only compressed (it used to be a 500
     through the gateway, and every diagram showed as text)."""
@@ -468,6 +486,7 @@ def test_otterwikis_largest_static_file_arrives_whole(stack: Stack) -> None:
     assert "immutable" in resp.headers["Cache-Control"]
 
 
+@e2e
 def test_browser_renders_a_mermaid_diagram(stack: Stack, browser: WebDriver, page: str) -> None:
     diagram = "# Flow\n\n```mermaid\ngraph TD\n  Start --> Finish\n```\n"
     assert stack.api("PUT", "/pages/" + quote(page), json={"content": diagram}).status_code == 201
