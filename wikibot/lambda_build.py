@@ -302,7 +302,7 @@ def compile_bytecode(folder: str, python: str) -> None:
 
 def copy_own(root: str, dest: str) -> None:
     """lambda_init.py and the plugin packages, without the byte code of this machine."""
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "pyproject.toml", "build", "*.egg-info")
     for name in OWN_PACKAGES:
         shutil.copytree(os.path.join(root, "plugins", name), os.path.join(dest, name), ignore=skip)
     shutil.copy2(os.path.join(root, "lambda_init.py"), dest)

@@ -29,6 +29,7 @@ from .repolock import FileLock
 from .wikilinks import extract_links
 
 log = logging.getLogger(__name__)
+_INHERITED: list[sqlite3.Connection] = []  # connections a forked process got from its parent
 
 SCHEMA_VERSION = "3"
 TAG_SEPARATOR = "\x1f"  # tags are stored joined: splitting is much cheaper than JSON per row
@@ -132,12 +133,17 @@ class PageIndex:
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        """A per-thread connection, reopened when another process has replaced the file."""
+        """A per-thread connection, reopened when another process has replaced the file, and
+        never used across a fork (uWSGI builds the app in its master and forks the workers; the
+        master's connection must not serve a worker, SQLite forbids it)."""
         try:
             inode = os.stat(self.db_path).st_ino
         except FileNotFoundError:
             inode = None
         conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid != os.getpid():
+            _INHERITED.append(conn)  # the parent's: kept from closing (SQLite: never use it)
+            conn = self._local.conn = None
         if conn is not None and self._local.inode == inode and inode is not None:
             return conn
         if conn is not None:
@@ -150,6 +156,7 @@ class PageIndex:
         conn.execute("PRAGMA synchronous=NORMAL")
         self._local.conn = conn
         self._local.inode = inode
+        self._local.pid = os.getpid()
         return conn
 
     def _meta(self, conn: sqlite3.Connection | None) -> dict[str, str]:

@@ -6,9 +6,20 @@ Importing the package registers the plugin with Otterwiki's plugin manager exact
 it is loaded (explicit import, the `otterwiki` entry point, or both).
 """
 
-from otterwiki_api.registration import register
+import logging
 
 PLUGIN_NAME = "wikibot.otterwiki_mcp"
-plugin = register(PLUGIN_NAME, f"{__name__}.plugin:McpPlugin")
+try:
+    from otterwiki_api.registration import register
+except ModuleNotFoundError as missing:  # installed on its own: the wiki still starts
+    if missing.name != "otterwiki_api":
+        raise
+    logging.getLogger(__name__).error(
+        "wikibot MCP is off: it needs the wikibot REST API plugin; install it too "
+        "(pip install -U plugins/otterwiki_api, or put that folder beside this one in /plugins)"
+    )
+    plugin = None
+else:
+    plugin = register(PLUGIN_NAME, f"{__name__}.plugin:McpPlugin")
 
 __all__ = ["plugin", "PLUGIN_NAME"]
