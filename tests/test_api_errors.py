@@ -303,8 +303,7 @@ _GIT_ENV = {
 @pytest.fixture
 def commit_symlink(repo: str) -> Iterator[Callable[[str, str], str]]:
     """Commit a symlink, as a push or a pull could bring one in; answers the new HEAD. The
-    symlinks are committed away afterwards: the wiki is shared, and Otterwiki's own editor and
-    page index answer 500 while one points outside (StorageUnsafePath from `storage.mtime`)."""
+    symlinks are committed away afterwards: the wiki is shared by the session's tests."""
     names: list[str] = []
 
     def commit(name: str, target: str) -> str:
@@ -452,3 +451,17 @@ def test_an_api_without_keys_says_so():
 
     with pytest.raises(Unauthorized, match="no keys configured; set WIKIBOT_API_KEY"):
         KeyRing([]).authenticate("Bearer anything", "read")
+
+
+def test_a_symlink_out_of_the_wiki_does_not_break_the_editor_or_the_index(
+    app, unique, tmp_path, commit_symlink
+) -> None:
+    """Otterwiki's `storage.mtime` raises StorageUnsafePath for such a file while it lists every
+    file (the editor's page list, /-/index): the file counts as unknown, the pages still open."""
+    outside = tmp_path / "elsewhere.md"
+    outside.write_text("outside")
+    commit_symlink(f"{unique.lower()}-escape.md", str(outside))
+    web = app.test_client()
+    for url in (f"/{unique}/Some Page/edit", "/-/index"):
+        response = web.get(url)
+        assert response.status_code == 200, (url, response.status_code)

@@ -57,7 +57,9 @@ class WebWrites:
             def tolerant_mtime(filename: str) -> datetime:
                 try:
                     return mtime(filename)
-                except FileNotFoundError:  # the reader then finds it missing: page not found
+                except (FileNotFoundError, gitstorage.StorageNotFound):
+                    # deleted meanwhile (the reader then finds it missing), or a symlink out of
+                    # the wiki (StorageUnsafePath: listed, never read)
                     return datetime.fromtimestamp(0)
 
             tolerant_mtime.__wikibot__ = True  # type: ignore[attr-defined]
