@@ -78,6 +78,7 @@ TARGETS = [
             "tests/test_commit_path.py",
             "tests/test_service_layer.py",
             "tests/test_crash.py::test_a_stale_index_lock_blocks_no_write_for_long",
+            "tests/test_basetrees.py",
         ),
     ),
     Target(
@@ -101,8 +102,9 @@ TARGETS = [
             "LocalOAuthProvider.load_access_token",
             "LocalOAuthProvider.exchange_authorization_code",
             "LocalOAuthProvider.load_authorization_code",
+            "LocalOAuthProvider._issued_here",
         ),
-        ("tests/test_mcp_oauth.py",),
+        ("tests/test_mcp_oauth.py", "tests/test_oauth_promises.py"),
     ),
     Target(
         "route plan",
@@ -126,6 +128,26 @@ TARGETS = [
             "tests/test_e2e.py::test_gateway_builds_payload_2_events",
             "tests/test_e2e.py::test_gateway_bodies_text_or_base64",
             "tests/test_e2e.py::test_gateway_answers",
+            "tests/test_gateway_limits.py",
+        ),
+    ),
+    Target(
+        "base trees",
+        "plugins/otterwiki_api/basetrees.py",
+        (),
+        ("tests/test_basetrees.py", "tests/test_commit_path.py"),
+    ),
+    Target(
+        "edit operations",
+        "plugins/otterwiki_api/edits.py",
+        (),
+        (
+            "tests/test_edit_operations.py::test_append_and_prepend_need_no_revision",
+            "tests/test_edit_operations.py::test_replace_section_keeps_its_heading_and_the_rest",
+            "tests/test_edit_operations.py::test_find_replace_refuses_an_unexpected_count",
+            "tests/test_edit_operations.py::test_set_frontmatter_merges_and_the_index_follows",
+            "tests/test_edit_operations.py::test_bad_edits_are_refused_and_change_nothing",
+            "tests/test_edit_operations.py::test_an_ambiguous_heading_and_a_missing_page",
         ),
     ),
 ]
