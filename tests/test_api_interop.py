@@ -68,6 +68,23 @@ def test_external_git_commit_seen_by_next_request(client_api, unique, repo):
     assert client_api.get("/search", params={"q": word})[1]["total"] == 0
 
 
+def test_rename_writes_links_with_the_display_name_as_the_older_plugin(api, unique):
+    """The older otterwiki-api plugin rewrites a link to the renamed page's display name
+    (Otterwiki's page name: each part title-cased), whatever spelling the caller used."""
+    api.put(f"/pages/{unique}/Target", {"content": "target"})
+    api.put(
+        f"/pages/{unique}/Linker",
+        {"content": f"[[{unique}/Target]] [[Label|{unique}/target]] [[{unique}/Target#Sec]]"},
+    )
+    status, body, _ = api.post(
+        f"/pages/{unique}/Target/rename", {"new_path": f"{unique.lower()}/new-target"}
+    )
+    assert status == 200 and body["new_path"] == f"{unique}/New-Target", body
+    assert api.get(f"/pages/{unique}/Linker")[1]["content"] == (
+        f"[[{unique}/New-Target]] [[Label|{unique}/New-Target]] [[{unique}/New-Target#Sec]]"
+    )
+
+
 def test_rename_rewrites_backlinks_in_one_commit(api, unique, repo):
     old, new = f"{unique}/Old Name", f"{unique}/Moved/New Name"
     rev = api.put(f"/pages/{old}", {"content": f"self link [[{old}]]"})[1]["revision"]

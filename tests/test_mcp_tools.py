@@ -71,7 +71,11 @@ def test_every_tool_is_listed_with_its_manual(mcp: McpTarget) -> None:
             assert schema.get("description"), f"{t.name}.{name} has no description"
     read_only = {t.name for t in tools if t.annotations and t.annotations.read_only_hint}
     assert "read_note" in read_only and "write_note" not in read_only
-    assert [t.uri_template for t in templates] == ["wiki://page/{path*}"]
+    assert sorted(t.uri_template for t in templates) == [
+        "wiki://folder/{path*}",
+        "wiki://match/{pattern*}",
+        "wiki://page/{path*}",
+    ]
 
 
 def test_note_lifecycle_with_revisions_and_conflicts(mcp: McpTarget, unique: str) -> None:

@@ -587,6 +587,7 @@ class WikiService:
         rules = self.rules()
         old_dir, new_dir = attachment_dir(filename), attachment_dir(new_filename)
         text = custom or f"[api] Rename: {canonical} -> {new_canonical}"
+        new_shown = self._display(new_filename)
         shown = ""
         updated: list[str] = []
 
@@ -630,8 +631,8 @@ class WikiService:
                 if blob is None:
                     continue
                 content = blob.decode("utf-8", "replace")
-                rewritten = rewrite_links(
-                    content, row.key, new_canonical, rules.retain_case, rules.wikilink_style
+                rewritten = rewrite_links(  # to the display name, as the older plugin does
+                    content, row.key, new_shown, rules.retain_case, rules.wikilink_style
                 )
                 if rewritten != content:
                     target = moved.get(source, source)
