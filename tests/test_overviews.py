@@ -271,3 +271,41 @@ def test_folders_and_patterns_are_resources(mcp: McpTarget, web: str) -> None:
         f"- [[{u}/Sub/D",
     }
     assert none.endswith("No notes.\n")
+
+
+async def _server_info(target: McpTarget) -> Any:
+    from fastmcp import Client
+
+    async with Client(target.url, auth=target.token) as client:
+        return client.server_info
+
+
+def test_mcp_names_wikibot_and_labels_its_commits(mcp: McpTarget, unique: str, repo: str) -> None:
+    """serverInfo is wikibot's name and version (not FastMCP's); commits made through MCP,
+    in-process or through the REST API, say [mcp] where the REST API's say [api]."""
+    import tomllib
+
+    from conftest import git
+
+    import wikibot
+
+    info = run(_server_info(mcp))
+    assert (info.name, info.version) == ("wikibot", wikibot.__version__)
+    for folder in ("otterwiki_api", "otterwiki_mcp", "otterwiki_search", "."):
+        base = "plugins/" + folder if folder != "." else "."
+        with open(f"{base}/pyproject.toml", "rb") as f:
+            assert tomllib.load(f)["project"]["version"] == wikibot.__version__, folder
+    tool(mcp.url, mcp.token, "write_note", path=f"{unique}/Labelled", content="x")
+    tool(
+        mcp.url,
+        mcp.token,
+        "update_note",
+        path=f"{unique}/Labelled",
+        operation="append",
+        content="y",
+    )
+    messages = git(repo, "log", "-2", "--format=%s", "--", f"{unique.lower()}/labelled.md")
+    assert messages.split("\n")[:2] == [
+        f"[mcp] Edit: {unique}/Labelled",
+        f"[mcp] Create: {unique}/Labelled",
+    ]

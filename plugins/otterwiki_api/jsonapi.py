@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from .auth import ApiKey
 from .authors import acceptable
 from .errors import Forbidden, Invalid, WikiError, too_large
+from .labels import VIA_HEADER, labelled
 from .runtime import ApiRuntime
 
 
@@ -54,6 +55,15 @@ def protect(
         g.wikibot_api_key = rt.keys.authenticate(
             request.headers.get("Authorization"), scope(request)
         )
+        via = request.headers.get(VIA_HEADER, "api").strip().lower()
+        g.wikibot_label = labelled(via)  # the MCP app's calls commit as [mcp]
+        g.wikibot_label.__enter__()
+
+    @bp.teardown_request
+    def _unlabel(_: BaseException | None) -> None:
+        label = g.pop("wikibot_label", None)
+        if label is not None:
+            label.__exit__(None, None, None)
 
     @bp.errorhandler(WikiError)
     def _wiki_error(error: WikiError) -> tuple[Response, int]:

@@ -25,6 +25,7 @@ from .errors import Busy, Conflict, Invalid, NotFound, StorageFull, too_large
 from .frontmatter import split_frontmatter
 from .gitcli import Git, GitFailed, check_revision
 from .gitobjects import FILE_MODE, LINK_MODE, Entry
+from .labels import tag as _tag
 from .page_index import LinkRules, PageIndex, PageRow
 from .pagepaths import (
     attachment_dir,
@@ -453,7 +454,7 @@ class WikiService:
             if row is not None:
                 self._check_revision(row, revision)
             created = row is None
-            text = custom or f"[api] {'Create' if created else 'Update'}: {canonical}"
+            text = custom or f"{_tag()} {'Create' if created else 'Update'}: {canonical}"
             return {filename: Change(data)}, text
 
         self._write(plan, author)
@@ -528,7 +529,7 @@ class WikiService:
             )
         canonical, filename = self._filename(path)
         updated = ""
-        text = custom or f"[api] Edit: {canonical}"
+        text = custom or f"{_tag()} Edit: {canonical}"
 
         def plan(base: str | None) -> Plan:
             nonlocal updated
@@ -554,7 +555,7 @@ class WikiService:
         canonical, filename = self._filename(path)
         folder = attachment_dir(filename)
         shown = ""
-        text = custom or f"[api] Delete: {canonical}"
+        text = custom or f"{_tag()} Delete: {canonical}"
 
         def plan(base: str | None) -> Plan:
             nonlocal shown
@@ -586,7 +587,7 @@ class WikiService:
         self._abspath(new_filename)
         rules = self.rules()
         old_dir, new_dir = attachment_dir(filename), attachment_dir(new_filename)
-        text = custom or f"[api] Rename: {canonical} -> {new_canonical}"
+        text = custom or f"{_tag()} Rename: {canonical} -> {new_canonical}"
         new_shown = self._display(new_filename)
         shown = ""
         updated: list[str] = []
@@ -741,7 +742,7 @@ class WikiService:
             shown = self._existing(path)[2].path
             created = base is None or not self.git.tree_entries(base, [relative])
             verb = "Add" if created else "Update"
-            text = custom or f"[api] {verb} attachment: {canonical}/{clean}"
+            text = custom or f"{_tag()} {verb} attachment: {canonical}/{clean}"
             return {relative: Change(data)}, text
 
         self._write(plan, author)
@@ -765,7 +766,8 @@ class WikiService:
             self._existing(path)
             if base is None or relative not in self.git.tree_entries(base, [relative]):
                 raise NotFound(f"attachment not found: {canonical}/{clean}")
-            return {relative: Change()}, custom or f"[api] Delete attachment: {canonical}/{clean}"
+            text = custom or f"{_tag()} Delete attachment: {canonical}/{clean}"
+            return {relative: Change()}, text
 
         self._write(plan, author)
         return {"deleted": True, "filename": clean}

@@ -23,6 +23,7 @@ from otterwiki_api.errors import (
     Unavailable,
     WikiError,
 )
+from otterwiki_api.labels import VIA_HEADER
 
 from .backend import Author
 
@@ -72,7 +73,11 @@ class HttpBackend:
             root = root[: -len("/api/v1")]
         self.api_url = root + "/api/v1"
         self.client = httpx2.Client(
-            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Accept": "application/json",
+                VIA_HEADER: "mcp",  # its commits are labelled [mcp]
+            },
             timeout=timeout,
             transport=transport,
         )

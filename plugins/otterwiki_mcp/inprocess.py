@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from flask import Flask
 from otterwiki_api.errors import Unavailable
+from otterwiki_api.labels import labelled
 from otterwiki_api.service import WikiService
 
 from .backend import Author
@@ -27,7 +28,8 @@ class InProcessBackend:
             runtime = self.app.extensions.get("wikibot_api")
             if runtime is None:
                 raise Unavailable("the wikibot REST API plugin (otterwiki_api) is not loaded")
-            return call(runtime.service)
+            with labelled("mcp"):  # its commits say they came through MCP
+                return call(runtime.service)
 
     def get_page(self, path: str, revision: str | None = None) -> dict[str, Any]:
         return self._run(lambda s: s.get_page(path, revision=revision))

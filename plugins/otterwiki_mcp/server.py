@@ -15,6 +15,7 @@ from .resources import register_resources
 from .settings import McpSettings
 from .tools import register_tools
 
+VERSION = "0.1.0"  # wikibot's, as serverInfo reports it (tests/test_mcp_units.py keeps it in step)
 INSTRUCTIONS = """\
 A wiki of markdown notes kept in git. Notes have paths like 'Projects/Plan' and link each other
 with [[Wiki Links]]. Find notes with search_notes (words), semantic_search (meaning) or
@@ -26,7 +27,9 @@ you and can be seen in get_history and get_recent_changes."""
 
 
 def build_server(backend: WikiBackend, auth: AuthProvider | None) -> FastMCP:
-    mcp = FastMCP("wikibot", instructions=INSTRUCTIONS, auth=auth, mask_error_details=True)
+    mcp = FastMCP(
+        "wikibot", version=VERSION, instructions=INSTRUCTIONS, auth=auth, mask_error_details=True
+    )
     register_tools(mcp, backend)
     register_resources(mcp, backend)
     register_prompts(mcp)
