@@ -251,3 +251,24 @@ def test_reindex_full_re_embeds_every_page(tmp_path: Path) -> None:
     for page in ("cats.md", "rockets.md"):
         row = next(i for i, c in enumerate(state.chunks) if c["page"] == page)
         assert abs(float(state.vectors[row] @ fake_vector(page, identity["dimension"]))) < 0.5
+
+
+def test_reindex_uses_the_data_folders_key(tmp_path: Path) -> None:
+    """`wikibot reindex --data-dir` on a folder `wikibot serve` made: the plugins find the key
+    saved there (they warned "no API key configured" although the folder had one)."""
+    from wikibot import localwiki
+
+    data = localwiki.prepare(str(tmp_path / "data"))
+    key, generated = localwiki.api_key(data)  # as `wikibot serve` saves it
+    assert generated
+    env = {**clean_environment(), "WIKIBOT_SEARCH_EMBEDDER": "none"}
+    done = subprocess.run(
+        [sys.executable, "-m", "wikibot", "reindex", "--data-dir", data.root],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "semantic search is unavailable" in done.stderr, done.stderr
+    assert "no API key configured" not in done.stderr + done.stdout
+    assert "nobody can approve MCP clients" not in done.stderr + done.stdout

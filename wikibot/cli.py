@@ -164,7 +164,11 @@ def _reindex(args: argparse.Namespace) -> int:
     if os.environ.get("OTTERWIKI_SETTINGS") and args.data_dir is None:
         from otterwiki.server import app  # an existing Otterwiki, configured by its settings file
     else:
-        app = localwiki.create_app(localwiki.prepare(args.data_dir or "wikibot-data"))
+        data = localwiki.prepare(args.data_dir or "wikibot-data")
+        key = localwiki.saved_api_key(data)
+        if key:  # the folder's own key, as `wikibot serve` uses it (the plugins check for one)
+            os.environ["WIKIBOT_API_KEY"] = key
+        app = localwiki.create_app(data)
     return reindex.run(app.extensions["wikibot_search"], full=args.full)
 
 

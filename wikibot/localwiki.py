@@ -64,11 +64,14 @@ def prepare(root: str, extra_settings: dict[str, Any] | None = None) -> DataDir:
     return data
 
 
+def saved_api_key(data: DataDir) -> str | None:
+    """WIKIBOT_API_KEY, else the key saved in the data folder (None: neither)."""
+    return os.environ.get("WIKIBOT_API_KEY") or _read(data.api_key_file) or None
+
+
 def api_key(data: DataDir) -> tuple[str, bool]:
     """(key, generated): WIKIBOT_API_KEY, else the one saved in the data folder, else a new one."""
-    if os.environ.get("WIKIBOT_API_KEY"):
-        return os.environ["WIKIBOT_API_KEY"], False
-    stored = _read(data.api_key_file)
+    stored = saved_api_key(data)
     if stored:
         return stored, False
     key = secrets.token_urlsafe(32)
