@@ -134,7 +134,7 @@ def _banner(base: str, how: str, key: str, generated: bool, data: Any, lines: st
     return (
         f"\nwikibot {__version__} is starting: {how}\n"
         f"  wiki      {base}/\n"
-        f"  REST API  {base}/api/v1/  (OpenAPI: {base}/api/v1/openapi.json)\n"
+        f"  REST API  {base}/api/v1/  (reference: {base}/api/v1/docs)\n"
         f"  API key   {key}{'  (new, saved in ' + data.api_key_file + ')' if generated else ''}\n"
         f"{lines}"
         f"  data      {data.root}\n"

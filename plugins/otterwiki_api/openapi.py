@@ -277,6 +277,37 @@ def openapi_document(
                 "Liveness check", ("200", obj(["status"], status=STR), "ok"), [], public=True
             )
         },
+        "/": {
+            "get": operation(
+                "What is here: the routes, and where this reference is (for people: /docs)",
+                (
+                    "200",
+                    obj(
+                        ["name", "version", "docs", "openapi", "routes"],
+                        name=STR,
+                        version=STR,
+                        docs=STR,
+                        openapi=STR,
+                        routes={"type": "array", "items": {"type": "object"}},
+                    ),
+                    "the index",
+                ),
+                [],
+                public=True,
+            )
+        },
+        "/docs": {
+            "get": {
+                "summary": "This reference as one HTML page (no scripts, nothing fetched)",
+                "responses": {
+                    "200": {
+                        "description": "the reference",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    }
+                },
+                "security": [],
+            }
+        },
         "/openapi.json": {
             "get": operation(
                 "This document", ("200", {"type": "object"}, "OpenAPI 3.1"), [], public=True

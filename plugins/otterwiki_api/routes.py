@@ -10,13 +10,20 @@ from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import PathConverter
 
+from . import apidocs
 from .errors import Invalid, NotFound, Unavailable, WikiError
 from .jsonapi import api_runtime, author_of, body, int_arg, json_response, protect, str_arg
 from .openapi import openapi_document
 from .runtime import ApiRuntime
 
 bp = Blueprint("wikibot_api", __name__, url_prefix="/api/v1")
-PUBLIC_ENDPOINTS = {"wikibot_api.health", "wikibot_api.openapi", "wikibot_api.unknown"}
+PUBLIC_ENDPOINTS = {
+    "wikibot_api.health",
+    "wikibot_api.openapi",
+    "wikibot_api.unknown",
+    "wikibot_api.api_index",
+    "wikibot_api.api_docs",
+}
 
 
 class WikiPathConverter(PathConverter):
@@ -48,10 +55,25 @@ def health() -> Response:
     return json_response({"status": "ok"})
 
 
+def _document() -> dict[str, Any]:
+    extra = current_app.extensions.get("wikibot_openapi_paths", {})
+    return openapi_document(request.host_url.rstrip("/"), extra)
+
+
 @route("/openapi.json", ["GET"])
 def openapi() -> Response:
-    extra = current_app.extensions.get("wikibot_openapi_paths", {})
-    return json_response(openapi_document(request.host_url.rstrip("/"), extra))
+    return json_response(_document())
+
+
+@route("/", ["GET"])
+def api_index() -> Response:
+    """What the banner points at: the routes, and where the reference is."""
+    return json_response(apidocs.index(_document(), request.base_url.rstrip("/")))
+
+
+@route("/docs", ["GET"])
+def api_docs() -> Response:
+    return Response(apidocs.render(_document()), mimetype="text/html")
 
 
 @route("/pages", ["GET"])
