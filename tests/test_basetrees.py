@@ -120,3 +120,41 @@ def test_kept_trees_stay_within_their_limit(path):
     # what was dropped is read again, correctly
     _, again, _ = trees.read(head, ["a/b"])
     assert again == found and again["a"][b"b"][0] == TREE_MODE
+
+
+def test_a_folder_named_as_a_file_reads_as_no_file(path):
+    _, _, blobs = path.base.read(path.git.head(), [], ["a", "a/b", "a/one.md"])
+    assert blobs == [None, None, b"one"]
+
+
+def fake_tree(entries: int) -> dict[bytes, tuple[bytes, bytes]]:
+    return {f"n{i}".encode(): (b"100644", b"") for i in range(entries)}
+
+
+def test_the_cache_keeps_at_most_its_limit_least_recently_used_first(path):
+    """Memory stays bounded: trees beyond `limit` entries go, the least recently used first,
+    exactly at the limit nothing goes, and the newest tree always stays."""
+    trees = BaseTrees(path.git, path.objects.object_id, limit=6)
+    trees.keep("c1", "t1", {"t1": fake_tree(2), "t2": fake_tree(2), "t3": fake_tree(2)})
+    assert list(trees._trees) == ["t1", "t2", "t3"]  # 6 entries: at the limit, all kept
+    with trees._lock:
+        trees._trees.move_to_end("t1")  # as a read does
+    trees.keep("c2", "t4", {"t4": fake_tree(1)})
+    assert list(trees._trees) == ["t3", "t1", "t4"]  # t2, least recently used, went
+    trees.keep("c3", "t5", {"t5": fake_tree(50)})
+    assert list(trees._trees) == ["t5"]  # larger than the limit on its own: kept alone
+    for n in range(1030):
+        trees.keep(f"commit{n}", "t5", {})
+    assert len(trees._roots) == 1024 and "commit0" not in trees._roots
+    assert "commit1029" in trees._roots
+
+
+def test_a_read_marks_its_trees_recently_used(path):
+    head = path.git.head()
+    trees = BaseTrees(path.git, path.objects.object_id, limit=1000)
+    root, found, _ = trees.read(head, ["a/b"])
+    oldest = next(iter(trees._trees))
+    trees.keep("other", "x", {"x": fake_tree(1)})
+    trees.read(head, ["a/b"])  # touches root, a, a/b again
+    assert list(trees._trees)[0] == "x" and oldest in trees._trees
+    assert list(trees._roots)[-1] == head and root == list(trees._trees)[1]
