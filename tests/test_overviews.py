@@ -309,3 +309,12 @@ def test_mcp_names_wikibot_and_labels_its_commits(mcp: McpTarget, unique: str, r
         f"[mcp] Edit: {unique}/Labelled",
         f"[mcp] Create: {unique}/Labelled",
     ]
+
+
+def test_write_note_explains_how_the_wiki_spells_the_path(mcp: McpTarget, unique: str) -> None:
+    written = tool(mcp.url, mcp.token, "write_note", path=f"{unique}/OAuth/Test", content="x")
+    assert written["path"] == f"{unique}/Oauth/Test"
+    assert written["naming"].startswith(f"stored as '{unique}/Oauth/Test': Otterwiki shows")
+    same = tool(mcp.url, mcp.token, "write_note", path=f"{unique}/Plain", content="x")
+    assert "naming" not in same
+    assert tool(mcp.url, mcp.token, "read_note", path=f"{unique}/OAuth/Test")["content"] == "x"

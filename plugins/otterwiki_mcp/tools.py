@@ -137,8 +137,19 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
 
         To change part of an existing note prefer edit_note. Link other notes with
         [[Wiki Links]] (e.g. [[Projects/Plan]] or [[Plan|the plan]]). Returns the new revision.
+        Unless the wiki keeps the case of page names, Otterwiki stores paths in lower case and
+        shows each part capitalised ('OAuth/Test' is shown as 'Oauth/Test'); the answer's
+        `path` is how the wiki shows it, and a `title` in the frontmatter (or the first
+        heading) is what people read as the note's name.
         """
-        return backend.put_page(path, content, revision, commit_message, current_author())
+        written = backend.put_page(path, content, revision, commit_message, current_author())
+        if written.get("path") and written["path"] != path.strip("/"):
+            written["naming"] = (
+                f"stored as {written['path']!r}: Otterwiki shows page paths capitalised, one "
+                "part at a time, unless RETAIN_PAGE_NAME_CASE is set; links and reads work with "
+                "either spelling, and a frontmatter `title` sets the name people see"
+            )
+        return written
 
     @mcp.tool(annotations=WRITE)
     @wiki_errors
