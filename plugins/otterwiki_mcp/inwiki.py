@@ -2,27 +2,40 @@
 
 The approval page of the local OAuth server accepts the wiki's API keys with write scope (the
 key's author is the default identity) and, if set, WIKIBOT_MCP_APPROVAL_KEY.
+
+The app (FastMCP, the MCP SDK, Starlette: over a thousand modules, more than a second) is built
+on the first request for one of its paths, not when the wiki starts. Which paths are its is kept
+in `.git/wikibot/mcp-paths.json` under a fingerprint of the settings and the code, so only the
+first start with new settings or code builds the app to read them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from otterwiki_api.errors import WikiError
 
-from .app import build_asgi, plain_keys
-from .approval import Identity
 from .inprocess import InProcessBackend
-from .local_oauth import KeyCheck
-from .router import OriginRouter
+from .paths import DeclaredPath, fingerprint, load_paths, save_paths
 from .settings import McpSettings
 from .wsgi import McpDispatcher
+
+if TYPE_CHECKING:
+    from .approval import Identity
+    from .router import OriginRouter
 
 log = logging.getLogger(__name__)
 
 
-def wiki_keys(app: Flask, approval_key: str | None) -> KeyCheck:
+def wiki_keys(app: Flask, approval_key: str | None) -> Callable[[str], Identity | None]:
+    from .app import plain_keys
+    from .approval import Identity
+
     plain = plain_keys([approval_key])
 
     def check(key: str) -> Identity | None:
@@ -40,7 +53,25 @@ def wiki_keys(app: Flask, approval_key: str | None) -> KeyCheck:
     return check
 
 
-def install(app: Flask, settings: McpSettings) -> OriginRouter:
+class LazyMcp:
+    """The MCP app, built once, by whichever request needs it first."""
+
+    def __init__(self, build: Callable[[], OriginRouter]) -> None:
+        self._build = build
+        self._app: OriginRouter | None = None
+        self._lock = threading.Lock()
+
+    def app(self) -> Any:
+        with self._lock:
+            if self._app is None:
+                self._app = self._build()
+            return self._app
+
+    def declared_paths(self) -> list[DeclaredPath]:
+        return self.app().declared_paths()
+
+
+def install(app: Flask, settings: McpSettings) -> LazyMcp:
     """Route the MCP app's declared paths (and only those) away from Flask."""
     api = app.extensions.get("wikibot_api")
     if settings.auth == "local" and not settings.approval_key and not (api and api.keys.keys):
@@ -48,10 +79,20 @@ def install(app: Flask, settings: McpSettings) -> OriginRouter:
             "wikibot MCP: nobody can approve MCP clients; set WIKIBOT_API_KEY (or keys) or "
             "WIKIBOT_MCP_APPROVAL_KEY"
         )
-    backend = InProcessBackend(app)
-    site = str(app.config.get("SITE_NAME") or "the wiki")
-    router = build_asgi(settings, backend, wiki_keys(app, settings.approval_key), site)
-    app.wsgi_app = McpDispatcher(  # type: ignore[method-assign]
-        app.wsgi_app, router, router.declared_paths(), settings.path
-    )
-    return router
+
+    def build() -> OriginRouter:
+        from .app import build_asgi
+
+        site = str(app.config.get("SITE_NAME") or "the wiki")
+        keys = wiki_keys(app, settings.approval_key)
+        return build_asgi(settings, InProcessBackend(app), keys, site)
+
+    mcp = LazyMcp(build)
+    saved = os.path.join(str(app.config["REPOSITORY"]), ".git", "wikibot", "mcp-paths.json")
+    key = fingerprint(settings)
+    paths = load_paths(saved, key)
+    if paths is None:
+        paths = mcp.declared_paths()
+        save_paths(saved, key, paths)
+    app.wsgi_app = McpDispatcher(app.wsgi_app, mcp.app, paths, settings.path)  # type: ignore[method-assign]
+    return mcp

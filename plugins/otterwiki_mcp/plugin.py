@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ from otterwiki.plugins import hookimpl
 from .settings import McpSettings
 
 log = logging.getLogger(__name__)
+REQUIRED = ("starlette", "fastmcp", "mcp", "a2wsgi")  # what the in-wiki /mcp runs on
 
 
 class McpPlugin:
@@ -19,11 +21,12 @@ class McpPlugin:
         settings = McpSettings.from_config(app.config)  # a bad setting stops the wiki, loudly
         if not settings.enabled:
             return
-        try:
-            from .inwiki import install
-        except ImportError as e:
-            log.warning("wikibot MCP is off: %s is missing: pip install 'wikibot[mcp]'", e.name)
+        missing = [n for n in REQUIRED if importlib.util.find_spec(n) is None]
+        if missing:  # checked without importing them: the app is built on first use
+            log.warning("wikibot MCP is off: %s is missing: pip install 'wikibot[mcp]'", missing[0])
             return
+        from .inwiki import install
+
         app.extensions["wikibot_mcp"] = install(app, settings)
 
     @hookimpl

@@ -3,7 +3,7 @@ go to the MCP app through a2wsgi, everything else to the wiki.
 
 A path is the MCP app's only for its declared methods, so a wiki page named like an OAuth endpoint
 (`/token`) still shows on GET; the MCP endpoint itself takes every method (GET there is a 405).
-The event loop a2wsgi runs the app on starts with the first MCP request, not at import.
+The app, and the event loop a2wsgi runs it on, start with the first MCP request, not at import.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class McpDispatcher:
-    def __init__(self, wiki: WSGIApp, asgi: Any, paths: list[DeclaredPath], mcp_path: str) -> None:
+    def __init__(
+        self, wiki: WSGIApp, asgi: Callable[[], Any], paths: list[DeclaredPath], mcp_path: str
+    ) -> None:
         self.wiki = wiki
-        self.asgi = asgi
+        self.asgi = asgi  # makes the app: built on the first request for one of its paths
         self.mcp_path = mcp_path
         self.exact = {p.path: set(p.methods) for p in paths if not p.prefix}
         self.prefixes = [(p.path.rstrip("/") + "/", set(p.methods)) for p in paths if p.prefix]
@@ -42,7 +44,7 @@ class McpDispatcher:
 
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=loop.run_forever, name="wikibot-mcp", daemon=True).start()
-                self._bridge = ASGIMiddleware(self.asgi, loop=loop)
+                self._bridge = ASGIMiddleware(self.asgi(), loop=loop)
             return self._bridge
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
