@@ -23,6 +23,7 @@ from mcp.server.auth.provider import (
     AuthorizationParams,
     AuthorizeError,
     RefreshToken,
+    RegistrationError,
     TokenError,
     construct_redirect_uri,
 )
@@ -56,6 +57,63 @@ class _RevocationRequest(revoke.RevocationRequest):
 revoke.RevocationRequest = _RevocationRequest  # type: ignore[misc]
 
 
+MAX_REDIRECT_URIS = 10
+MAX_URI_LENGTH = 2000
+MAX_NAME_LENGTH = 200
+UNUSED_CLIENT_TTL = 30 * 86400  # a registration no token was issued for in 30 days goes
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+KEY_TRIES = 5  # wrong keys one approval request takes before it is cancelled
+ADDRESS_TRIES = 20  # wrong keys one address may send in ADDRESS_WINDOW before it waits
+ADDRESS_WINDOW = 900.0
+
+
+def check_registration(client: OAuthClientInformationFull) -> None:
+    """Refuse what no MCP client needs: redirect URIs other than https or http on loopback
+    (javascript:, data:, file:, plain http elsewhere), many or long URIs, long names."""
+    uris = [str(u) for u in client.redirect_uris or []]
+    if not uris or len(uris) > MAX_REDIRECT_URIS:
+        raise RegistrationError(
+            "invalid_redirect_uri", f"give 1 to {MAX_REDIRECT_URIS} redirect_uris"
+        )
+    for uri in uris:
+        parts = urlsplit(uri)
+        loopback = parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+        if len(uri) > MAX_URI_LENGTH or not (parts.scheme == "https" or loopback):
+            raise RegistrationError(
+                "invalid_redirect_uri",
+                "redirect URIs must be https, or http on localhost/127.0.0.1/[::1], and at most "
+                f"{MAX_URI_LENGTH} characters",
+            )
+    for field in ("client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri", "scope"):
+        value = getattr(client, field, None)
+        limit = MAX_NAME_LENGTH if field == "client_name" else MAX_URI_LENGTH
+        if value is not None and len(str(value)) > limit:
+            raise RegistrationError(
+                "invalid_client_metadata", f"{field} is longer than {limit} characters"
+            )
+
+
+class Attempts:
+    """Wrong keys per client address in a sliding window, in this process (bounded: the
+    oldest addresses go first)."""
+
+    def __init__(self, limit: int = ADDRESS_TRIES, window: float = ADDRESS_WINDOW) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[str, list[float]] = {}
+
+    def blocked_for(self, address: str) -> float:
+        """Seconds until `address` may try again (0: now)."""
+        now = time.monotonic()
+        recent = [t for t in self._seen.get(address, []) if t > now - self.window]
+        self._seen[address] = recent
+        return 0.0 if len(recent) < self.limit else recent[0] + self.window - now
+
+    def failed(self, address: str) -> None:
+        self._seen.setdefault(address, []).append(time.monotonic())
+        while len(self._seen) > 10_000:
+            self._seen.pop(next(iter(self._seen)))
+
+
 class LocalOAuthProvider(OAuthProvider):
     def __init__(
         self,
@@ -77,6 +135,7 @@ class LocalOAuthProvider(OAuthProvider):
         self.access_token_ttl = access_token_ttl
         self.refresh_token_ttl = refresh_token_ttl
         self.site_name = site_name
+        self.attempts = Attempts()
 
     # -- clients -------------------------------------------------------------------------------
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
@@ -84,12 +143,22 @@ class LocalOAuthProvider(OAuthProvider):
         return OAuthClientInformationFull.model_validate(data) if data else None
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
+        """Registration is open to anyone (that is how MCP clients connect), so it is bounded:
+        redirect URIs as RFC 8252 and the MCP authorization spec allow them, short names, few
+        URIs; registrations nobody used for `UNUSED_CLIENT_TTL` go when a new one comes."""
         if not client_info.client_id:
             raise ValueError("client_id is required")
+        check_registration(client_info)
+        now = time.time()
         with self.store.change() as state:
-            state["clients"][client_info.client_id] = client_info.model_dump(
-                mode="json", exclude_none=True
-            )
+            clients = state["clients"]
+            for stale in [
+                cid
+                for cid, c in clients.items()
+                if c.get("last_used", c.get("client_id_issued_at", now)) < now - UNUSED_CLIENT_TTL
+            ]:
+                del clients[stale]
+            clients[client_info.client_id] = client_info.model_dump(mode="json", exclude_none=True)
 
     # -- authorization: the approval page stands between /authorize and the code ----------------
     def _check_resource(self, resource: str | None) -> None:
@@ -178,9 +247,22 @@ class LocalOAuthProvider(OAuthProvider):
         if form.get("action") == "deny":
             target = self._decide(request_id, None)
             return RedirectResponse(target, 303) if target else approval.message("Expired.", 400)
+        address = request.client.host if request.client else "?"
+        wait = self.attempts.blocked_for(address)
+        if wait > 0:  # answered at once: guessing is limited, never slowed by sleeping here
+            return approval.message(
+                f"Too many wrong keys from your address; try again in {int(wait) + 1} seconds.",
+                429,
+            )
         key_identity = await anyio.to_thread.run_sync(self.check_key, form.get("key", ""))
         if key_identity is None:
-            await anyio.sleep(1.0)  # slows down guessing
+            self.attempts.failed(address)
+            if self._count_failure(request_id) >= KEY_TRIES:
+                return approval.message(
+                    f"{KEY_TRIES} wrong keys: this approval request is cancelled. Start "
+                    "connecting again from your MCP client.",
+                    429,
+                )
             return approval.page(**shown, error="That key is not accepted here.", status=403)
         identity = approval.clean_identity(
             form.get("name", ""), form.get("email", ""), key_identity
@@ -191,6 +273,18 @@ class LocalOAuthProvider(OAuthProvider):
         if target is None:
             return approval.message("This approval request has expired.", 400)
         return RedirectResponse(target, 303)
+
+    def _count_failure(self, request_id: str) -> int:
+        """One more wrong key for this approval request (shared by every process through the
+        store); at `KEY_TRIES` the request is gone."""
+        with self.store.change() as state:
+            pending = state["pending"].get(request_id)
+            if pending is None:
+                return KEY_TRIES
+            pending["failures"] = pending.get("failures", 0) + 1
+            if pending["failures"] >= KEY_TRIES:
+                del state["pending"][request_id]
+            return int(pending["failures"])
 
     def get_routes(self, mcp_path: str | None = None) -> list[Route]:
         routes = super().get_routes(mcp_path)
@@ -242,6 +336,8 @@ class LocalOAuthProvider(OAuthProvider):
             "access": hash_key(access),
             "expires_at": int(now + self.refresh_token_ttl),
         }
+        if client_id in state["clients"]:  # in use: not an unused registration
+            state["clients"][client_id]["last_used"] = int(now)
         return OAuthToken(
             access_token=access,
             token_type="Bearer",
