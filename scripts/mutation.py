@@ -142,6 +142,7 @@ TARGETS = [
         "plugins/otterwiki_api/edits.py",
         (),
         (
+            "tests/test_edits_unit.py",
             "tests/test_edit_operations.py::test_append_and_prepend_need_no_revision",
             "tests/test_edit_operations.py::test_replace_section_keeps_its_heading_and_the_rest",
             "tests/test_edit_operations.py::test_find_replace_refuses_an_unexpected_count",
