@@ -139,7 +139,8 @@ def test_claude_ai_flow_against_wikibot_serve(serve: WikiServe) -> None:
     refreshed = _refresh(serve.url, storage.client.client_id, first.refresh_token)
     assert refreshed.status_code == 200, refreshed.text
     second = refreshed.json()
-    assert _refresh(serve.url, storage.client.client_id, first.refresh_token).status_code == 401
+    used = _refresh(serve.url, storage.client.client_id, first.refresh_token)
+    assert used.status_code == 400 and used.json()["error"] == "invalid_grant"  # RFC 6749 5.2
     assert _initialize(serve.url, first.access_token) == 401
     assert _initialize(serve.url, second["access_token"]) == 200
 

@@ -98,7 +98,18 @@ def test_an_approval_request_takes_five_wrong_keys_then_is_cancelled(wiki: WikiS
     assert after.status_code == 400 and "unknown or has expired" in after.text
 
 
-def test_an_address_that_keeps_guessing_waits_and_mcp_stays_quick(wiki: WikiServe) -> None:
+@pytest.fixture
+def guessed_at(tmp_path) -> Iterator[WikiServe]:
+    """A wiki of its own: the address limit it reaches would block the other tests' logins."""
+    server = WikiServe(
+        str(tmp_path / "data"), {"WIKIBOT_API_KEY": KEY, "WIKIBOT_MCP_TOKEN": TOKEN}, "--direct"
+    )
+    yield server.start()
+    server.stop()
+
+
+def test_an_address_that_keeps_guessing_waits_and_mcp_stays_quick(guessed_at: WikiServe) -> None:
+    wiki = guessed_at
     codes = []
     for _ in range(5):  # 4 more requests of 5 guesses: 20 wrong keys from this address
         page = approval_request(wiki.url)
@@ -109,3 +120,42 @@ def test_an_address_that_keeps_guessing_waits_and_mcp_stays_quick(wiki: WikiServ
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}"}
     answer = requests.post(wiki.url + "/mcp", json=INITIALIZE, headers=headers, timeout=10)
     assert answer.status_code == 200 and time.monotonic() - started < 2
+
+
+def test_a_code_used_twice_is_refused_and_revokes_what_it_gave(wiki: WikiServe) -> None:
+    client = register(wiki.url).json()
+    verifier, challenge = pkce()
+    query = {
+        "response_type": "code",
+        "client_id": client["client_id"],
+        "redirect_uri": REDIRECT_URI,
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    start = requests.get(
+        f"{wiki.url}/authorize?{urlencode(query)}", allow_redirects=False, timeout=10
+    )
+    done = submit(start.headers["Location"], KEY)
+    code = parse_qs(urlsplit(done.headers["Location"]).query)["code"][0]
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "client_id": client["client_id"],
+        "code_verifier": verifier,
+    }
+    first = requests.post(wiki.url + "/token", data=form, timeout=10)
+    assert first.status_code == 200, first.text
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {first.json()['access_token']}"}
+    mcp = wiki.url + "/mcp"
+    assert requests.post(mcp, json=INITIALIZE, headers=headers, timeout=10).status_code == 200
+    again = requests.post(wiki.url + "/token", data=form, timeout=10)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
+    assert requests.post(mcp, json=INITIALIZE, headers=headers, timeout=10).status_code == 401
+    refresh = {
+        "grant_type": "refresh_token",
+        "refresh_token": first.json()["refresh_token"],
+        "client_id": client["client_id"],
+    }
+    assert requests.post(wiki.url + "/token", data=refresh, timeout=10).status_code == 400

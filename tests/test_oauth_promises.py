@@ -158,7 +158,7 @@ def test_tokens_live_as_long_as_configured_and_no_longer(live_url: str, tmp_path
         # an expired refresh token gets nothing
         _age(state_path, "refresh", pair["refresh_token"])
         expired = refresh(server.url, login["client_id"], pair["refresh_token"])
-        assert expired.status_code == 401 and expired.json()["error"] == "invalid_grant"
+        assert expired.status_code == 400 and expired.json()["error"] == "invalid_grant"
 
 
 # -- revocation ---------------------------------------------------------------------------------
@@ -179,11 +179,11 @@ def test_revoke_ends_a_token_and_its_partner(live_url: str) -> None:
         assert _revoke(server.url, first["client_id"], first["access_token"]).status_code == 200
         assert initialize(mcp_url, first["access_token"]) == 401
         gone = refresh(server.url, first["client_id"], first["refresh_token"])
-        assert gone.status_code == 401 and gone.json()["error"] == "invalid_grant"
+        assert gone.status_code == 400 and gone.json()["error"] == "invalid_grant"
 
         assert _revoke(server.url, second["client_id"], second["refresh_token"]).status_code == 200
         assert initialize(mcp_url, second["access_token"]) == 401
-        assert refresh(server.url, second["client_id"], second["refresh_token"]).status_code == 401
+        assert refresh(server.url, second["client_id"], second["refresh_token"]).status_code == 400
 
 
 # -- the approval key ---------------------------------------------------------------------------

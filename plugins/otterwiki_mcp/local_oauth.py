@@ -114,6 +114,33 @@ class Attempts:
             self._seen.pop(next(iter(self._seen)))
 
 
+class GrantErrorsAs400:
+    """The token endpoint with RFC 6749's status for `invalid_grant` (a bad, used or expired
+    code or refresh token): 400. FastMCP turns it into 401, which tells a client its
+    credentials are wrong rather than its grant."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        start: dict[str, Any] = {}
+
+        async def relay(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                if message["status"] != 401:
+                    await send(message)
+                return
+            if start.get("status") == 401:
+                if b'"invalid_grant"' in message.get("body", b""):
+                    start["status"] = 400
+                await send(start)
+                start["status"] = "sent"
+            await send(message)
+
+        await self.app(scope, receive, relay)
+
+
 class LocalOAuthProvider(OAuthProvider):
     def __init__(
         self,
@@ -287,7 +314,12 @@ class LocalOAuthProvider(OAuthProvider):
             return int(pending["failures"])
 
     def get_routes(self, mcp_path: str | None = None) -> list[Route]:
-        routes = super().get_routes(mcp_path)
+        routes = [
+            Route(r.path, endpoint=GrantErrorsAs400(r.endpoint), methods=list(r.methods or []))
+            if r.path == "/token"
+            else r
+            for r in super().get_routes(mcp_path)
+        ]
         routes.append(Route(APPROVAL_PATH, endpoint=self.approval_page, methods=["GET", "POST"]))
         return routes
 
@@ -297,6 +329,11 @@ class LocalOAuthProvider(OAuthProvider):
     ) -> AuthorizationCode | None:
         found = self._live("codes", hash_key(authorization_code), client.client_id)
         if found is None:
+            return None
+        if found.get("used"):  # a code used twice: what it gave is revoked (RFC 6749 4.1.2)
+            with self.store.change() as state:
+                for section, key in zip(("access", "refresh"), found["issued"], strict=True):
+                    state[section].pop(key, None)
             return None
         return AuthorizationCode(
             code=authorization_code,
@@ -350,16 +387,20 @@ class LocalOAuthProvider(OAuthProvider):
         self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
     ) -> OAuthToken:
         with self.store.change() as state:
-            found = state["codes"].pop(hash_key(authorization_code.code), None)
-            if not found or found["client_id"] != client.client_id:
+            found = state["codes"].get(hash_key(authorization_code.code))
+            if not found or found.get("used") or found["client_id"] != client.client_id:
                 raise TokenError("invalid_grant", "authorization code not found or already used")
-            return self._issue(
+            token = self._issue(
                 state,
                 found["client_id"],
                 found["scopes"],
                 found["identity"],
                 found.get("resource"),
             )
+            # kept as used until it expires, so a second use is caught and revokes these
+            found["used"] = True
+            found["issued"] = [hash_key(token.access_token), hash_key(token.refresh_token or "")]
+            return token
 
     async def load_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: str
