@@ -39,10 +39,11 @@ def register(base: str, **overrides: Any) -> requests.Response:
     return requests.post(base + "/register", json=body, timeout=10)
 
 
-def approval_request(base: str) -> str:
-    """A fresh approval page's URL (registration, /authorize with PKCE)."""
+def authorization(base: str) -> tuple[str, str, str]:
+    """A fresh approval page's URL (registration, /authorize with PKCE), the client's id and
+    the PKCE verifier."""
     client = register(base).json()
-    _, challenge = pkce()
+    verifier, challenge = pkce()
     query = {
         "response_type": "code",
         "client_id": client["client_id"],
@@ -53,7 +54,11 @@ def approval_request(base: str) -> str:
     }
     start = requests.get(f"{base}/authorize?{urlencode(query)}", allow_redirects=False, timeout=10)
     assert start.status_code == 302, start.text
-    return start.headers["Location"]
+    return start.headers["Location"], client["client_id"], verifier
+
+
+def approval_request(base: str) -> str:
+    return authorization(base)[0]
 
 
 def submit(page_url: str, key: str) -> requests.Response:
@@ -123,26 +128,14 @@ def test_an_address_that_keeps_guessing_waits_and_mcp_stays_quick(guessed_at: Wi
 
 
 def test_a_code_used_twice_is_refused_and_revokes_what_it_gave(wiki: WikiServe) -> None:
-    client = register(wiki.url).json()
-    verifier, challenge = pkce()
-    query = {
-        "response_type": "code",
-        "client_id": client["client_id"],
-        "redirect_uri": REDIRECT_URI,
-        "state": "s",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    start = requests.get(
-        f"{wiki.url}/authorize?{urlencode(query)}", allow_redirects=False, timeout=10
-    )
-    done = submit(start.headers["Location"], KEY)
+    page, client_id, verifier = authorization(wiki.url)
+    done = submit(page, KEY)
     code = parse_qs(urlsplit(done.headers["Location"]).query)["code"][0]
     form = {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": REDIRECT_URI,
-        "client_id": client["client_id"],
+        "client_id": client_id,
         "code_verifier": verifier,
     }
     first = requests.post(wiki.url + "/token", data=form, timeout=10)
@@ -156,6 +149,6 @@ def test_a_code_used_twice_is_refused_and_revokes_what_it_gave(wiki: WikiServe) 
     refresh = {
         "grant_type": "refresh_token",
         "refresh_token": first.json()["refresh_token"],
-        "client_id": client["client_id"],
+        "client_id": client_id,
     }
     assert requests.post(wiki.url + "/token", data=refresh, timeout=10).status_code == 400
