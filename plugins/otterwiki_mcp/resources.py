@@ -69,15 +69,31 @@ def register_resources(mcp: FastMCP, backend: WikiBackend) -> None:
         return answer(find)
 
 
+MAX_PATTERN = 300
+
+
 def glob_match(path: str, pattern: str) -> bool:
-    """fnmatch where * and ? stay within a folder and ** spans folders."""
-    parts, pats = path.casefold().split("/"), pattern.casefold().strip("/").split("/")
+    """fnmatch where * and ? stay within a folder and ** spans folders. Linear in the path's
+    parts times the pattern's (memoised; repeated ** collapse), whatever the pattern."""
+    if len(pattern) > MAX_PATTERN:
+        raise ResourceError(f"the pattern is longer than {MAX_PATTERN} characters")
+    parts = path.casefold().split("/")
+    pats: list[str] = []
+    for part in pattern.casefold().strip("/").split("/"):
+        if not (part == "**" and pats and pats[-1] == "**"):
+            pats.append(part)
+    seen: dict[tuple[int, int], bool] = {}
 
     def walk(i: int, j: int) -> bool:
-        if j == len(pats):
-            return i == len(parts)
-        if pats[j] == "**":
-            return any(walk(k, j + 1) for k in range(i, len(parts) + 1))
-        return i < len(parts) and fnmatch.fnmatchcase(parts[i], pats[j]) and walk(i + 1, j + 1)
+        if (i, j) not in seen:
+            if j == len(pats):
+                seen[i, j] = i == len(parts)
+            elif pats[j] == "**":
+                seen[i, j] = walk(i, j + 1) or (i < len(parts) and walk(i + 1, j))
+            else:
+                seen[i, j] = (
+                    i < len(parts) and fnmatch.fnmatchcase(parts[i], pats[j]) and walk(i + 1, j + 1)
+                )
+        return seen[i, j]
 
     return walk(0, 0)
