@@ -88,3 +88,20 @@ def test_removing_the_last_field_removes_the_block_and_unicode_stays_readable() 
     assert edit("body\n", operation="set_frontmatter", frontmatter={"place": "Zürich"}) == (
         "---\nplace: Zürich\n---\nbody\n"
     )
+
+
+def test_frontmatter_keeps_what_yaml_read_and_its_comments_are_no_headings() -> None:
+    page = "---\ndate: 2024-05-01\n# Status\n---\n# Intro\n\n## Status\n\nold\n"
+    assert edit(page, operation="set_frontmatter", frontmatter={"tags": ["x"]}) == (
+        "---\ndate: 2024-05-01\ntags:\n- x\n---\n# Intro\n\n## Status\n\nold\n"
+    )
+    assert edit(page, operation="replace_section", heading="Status", content="done") == (
+        "---\ndate: 2024-05-01\n# Status\n---\n# Intro\n\n## Status\ndone\n"
+    )
+
+
+def test_find_replace_may_not_grow_a_page_without_bound() -> None:
+    with pytest.raises(Invalid, match="would grow past"):
+        edit(
+            "a" * 4000, operation="find_replace", find="a", replace="b" * 5000, expected_count=4000
+        )

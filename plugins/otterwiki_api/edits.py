@@ -20,10 +20,11 @@ from typing import Any
 import yaml
 
 from .errors import Invalid
-from .frontmatter import FRONTMATTER_RE, split_frontmatter
+from .frontmatter import FRONTMATTER_RE
 from .sections import headings, section_bounds
 
 NEEDS_NO_REVISION = frozenset({"append", "prepend"})
+MAX_PAGE_CHARS = 16 * 1024 * 1024  # what an edit may grow a page to (the body limit is 14 MiB)
 
 
 def _text(operation: Mapping[str, Any], field: str, *, empty: bool = True) -> str:
@@ -85,6 +86,8 @@ def find_replace(content: str, operation: Mapping[str, Any]) -> str:
             f"find_replace: expected {expected} occurrence(s) of 'find', found {count}; "
             "nothing was changed"
         )
+    if len(content) + count * (len(replace) - len(find)) > MAX_PAGE_CHARS:
+        raise Invalid(f"find_replace: the page would grow past {MAX_PAGE_CHARS} characters")
     return content.replace(find, replace)
 
 
@@ -92,12 +95,21 @@ def set_frontmatter(content: str, operation: Mapping[str, Any]) -> str:
     fields = operation.get("frontmatter")
     if not isinstance(fields, dict) or not fields:
         raise Invalid("set_frontmatter: 'frontmatter' must be a non-empty object of fields")
-    current, body = split_frontmatter(content)
-    if current is None and FRONTMATTER_RE.match(content):
-        raise Invalid(
-            "set_frontmatter: the page's frontmatter is not valid YAML; fix it with a full write"
-        )
-    merged = dict(current or {})
+    # the block as YAML reads it (dates stay dates), not the JSON-safe copy the index keeps
+    match = FRONTMATTER_RE.match(content)
+    current: Any = {}
+    if match:
+        try:
+            current = yaml.safe_load(match.group(1) or "") or {}
+        except yaml.YAMLError:
+            current = None
+        if not isinstance(current, dict):
+            raise Invalid(
+                "set_frontmatter: the page's frontmatter is not valid YAML; fix it with a full "
+                "write"
+            )
+    body = content[match.end() :] if match else content
+    merged = dict(current)
     for key, value in fields.items():
         if value is None:
             merged.pop(key, None)

@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import re
 
+from .frontmatter import FRONTMATTER_RE
+
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def headings(markdown: str) -> list[tuple[int, int, str]]:
-    """(line number, level, text) of every ATX heading outside fenced code blocks."""
+    """(line number, level, text) of every ATX heading outside the frontmatter (where `# x` is a
+    YAML comment) and fenced code blocks."""
     found = []
     fence: str | None = None
+    front = FRONTMATTER_RE.match(markdown)
+    skip = front.group(0).count("\n") if front else 0
     for number, line in enumerate(markdown.splitlines()):
+        if number < skip:
+            continue
         opener = _FENCE.match(line)
         if opener:
             marker = opener.group(1)
