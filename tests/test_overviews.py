@@ -318,3 +318,14 @@ def test_write_note_explains_how_the_wiki_spells_the_path(mcp: McpTarget, unique
     same = tool(mcp.url, mcp.token, "write_note", path=f"{unique}/Plain", content="x")
     assert "naming" not in same
     assert tool(mcp.url, mcp.token, "read_note", path=f"{unique}/OAuth/Test")["content"] == "x"
+
+
+def test_context_cuts_a_long_root_to_its_budget(client_api: Api, unique: str) -> None:
+    import json
+
+    write(client_api, f"{unique}/Long", "# Long\n\n" + "word " * 20_000)
+    code, answer, _ = client_api.get(f"/context/{unique}/Long", params={"max_chars": 1000})
+    assert code == 200, answer
+    (root,) = answer["notes"]
+    assert root["content_truncated"] is True and root["content"].startswith("# Long")
+    assert len(json.dumps(root, ensure_ascii=False)) <= 1000

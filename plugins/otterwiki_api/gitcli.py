@@ -208,9 +208,9 @@ class Git:
                 return kept  # the last commit copied the file from elsewhere: nothing older
         return kept
 
-    def line_counts(self, since: datetime) -> dict[str, dict[str, tuple[int, int]]]:
-        """{commit: {path: (lines added, lines deleted)}} of the commits since `since` (binary
-        files count 0)."""
+    def line_counts(self, since: datetime, limit: int) -> dict[str, dict[str, tuple[int, int]]]:
+        """{commit: {path: (lines added, lines deleted)}} of the newest `limit` commits since
+        `since` (binary files count 0)."""
         if self.head() is None:
             return {}
         out = self.run(
@@ -221,6 +221,7 @@ class Git:
             "--numstat",
             "-z",
             "--format=%x00%H",
+            f"--max-count={limit}",
             f"--since={since.isoformat()}",
             "HEAD",
             "--",

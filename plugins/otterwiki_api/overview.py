@@ -66,7 +66,7 @@ def context(
     cutoff = int(timeframes.since(since).timestamp()) if since else None
     _, filename, root = service._existing(path)
     notes = [_note(service, root, "root", None, 0, full=True)]
-    seen, frontier = {filename}, [root]
+    seen, frontier, capped = {filename}, [root], False
     for level in range(1, levels + 1):
         following: list[PageRow] = []
         for row in frontier:
@@ -75,7 +75,10 @@ def context(
             neighbours = [(linked[k], "links to") for k in outgoing if k in linked]
             neighbours += [(r, "linked from") for f in incoming if (r := service.index.page(f))]
             for other, how in neighbours:
-                if other.filename in seen or len(seen) >= MAX_NOTES:
+                if other.filename in seen:
+                    continue
+                if len(seen) >= MAX_NOTES:
+                    capped = True  # more notes than one context gathers: said in `truncated`
                     continue
                 if cutoff is not None and other.updated_at < cutoff:
                     continue
@@ -83,6 +86,12 @@ def context(
                 following.append(other)
                 notes.append(_note(service, other, how, row.path, level))
         frontier = following
+    if start == 0:  # the root's content counts toward the budget too: cut, and said so
+        content = notes[0]["content"]
+        room = max(0, budget - len(json.dumps({**notes[0], "content": ""}, ensure_ascii=False)))
+        if len(json.dumps(content, ensure_ascii=False)) > room:
+            notes[0]["content"] = content[: room // 2]  # JSON escapes may double a character
+            notes[0]["content_truncated"] = True
     shown, used = [], 0
     for note in notes[start:]:
         size = len(json.dumps(note, ensure_ascii=False))
@@ -96,7 +105,7 @@ def context(
         "depth": levels,
         "notes": shown,
         "total": len(notes),
-        "truncated": end < len(notes),
+        "truncated": end < len(notes) or capped,
         "next_offset": end if end < len(notes) else None,
     }
 
@@ -127,7 +136,7 @@ def activity(service: WikiService, since: object, limit: object = None) -> dict[
     start = timeframes.since(since)
     most = _int_arg(limit, "limit", 1, 1000, 50)
     commits = service.git.log(since=start, limit=MAX_ACTIVITY_COMMITS)
-    lines = service.git.line_counts(start) if commits else {}
+    lines = service.git.line_counts(start, MAX_ACTIVITY_COMMITS) if commits else {}
     pages: dict[str, dict[str, Any]] = {}
     for commit in commits:  # newest first
         for status, filename in commit.changes:
