@@ -71,6 +71,7 @@ def submit(page_url: str, key: str) -> requests.Response:
     "uris",
     [
         ["javascript:alert(1)"],
+        ["JavaScript:alert(1)"],
         ["data:text/html,hi"],
         ["file:///etc/passwd"],
         ["http://evil.example.org/callback"],
@@ -87,7 +88,12 @@ def test_registration_refuses_redirect_uris_no_mcp_client_uses(
 
 
 def test_registration_takes_what_claude_uses_and_refuses_huge_names(wiki: WikiServe) -> None:
-    for uri in (REDIRECT_URI, "http://localhost:33418/callback", "http://127.0.0.1:8/cb"):
+    for uri in (
+        REDIRECT_URI,
+        "http://localhost:33418/callback",
+        "http://127.0.0.1:8/cb",
+        "cursor://anysphere.cursor-mcp/oauth/callback",  # a desktop app's own scheme
+    ):
         assert register(wiki.url, redirect_uris=[uri]).status_code == 201, uri
     answer = register(wiki.url, client_name="x" * 1_000_000)
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_client_metadata"
@@ -143,12 +149,18 @@ def test_a_code_used_twice_is_refused_and_revokes_what_it_gave(wiki: WikiServe) 
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {first.json()['access_token']}"}
     mcp = wiki.url + "/mcp"
     assert requests.post(mcp, json=INITIALIZE, headers=headers, timeout=10).status_code == 200
-    again = requests.post(wiki.url + "/token", data=form, timeout=10)
-    assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
-    assert requests.post(mcp, json=INITIALIZE, headers=headers, timeout=10).status_code == 401
+    # whoever redeemed it refreshes once (rotation: a new pair), then the code is replayed
     refresh = {
         "grant_type": "refresh_token",
         "refresh_token": first.json()["refresh_token"],
         "client_id": client_id,
     }
+    rotated = requests.post(wiki.url + "/token", data=refresh, timeout=10)
+    assert rotated.status_code == 200, rotated.text
+    again = requests.post(wiki.url + "/token", data=form, timeout=10)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
+    # every pair of the grant ends, the refreshed one too
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {rotated.json()['access_token']}"}
+    assert requests.post(mcp, json=INITIALIZE, headers=headers, timeout=10).status_code == 401
+    refresh["refresh_token"] = rotated.json()["refresh_token"]
     assert requests.post(wiki.url + "/token", data=refresh, timeout=10).status_code == 400

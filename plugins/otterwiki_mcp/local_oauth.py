@@ -62,14 +62,18 @@ MAX_URI_LENGTH = 2000
 MAX_NAME_LENGTH = 200
 UNUSED_CLIENT_TTL = 30 * 86400  # a registration no token was issued for in 30 days goes
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+# schemes a browser runs or reads locally: never somewhere to send a code
+REFUSED_SCHEMES = ("javascript", "data", "file", "vbscript", "blob", "about", "ftp", "ws", "wss")
 KEY_TRIES = 5  # wrong keys one approval request takes before it is cancelled
 ADDRESS_TRIES = 20  # wrong keys one address may send in ADDRESS_WINDOW before it waits
 ADDRESS_WINDOW = 900.0
 
 
 def check_registration(client: OAuthClientInformationFull) -> None:
-    """Refuse what no MCP client needs: redirect URIs other than https or http on loopback
-    (javascript:, data:, file:, plain http elsewhere), many or long URIs, long names."""
+    """Refuse what no MCP client needs: redirect URIs that are plain http off loopback or a
+    scheme a browser runs or reads locally (javascript:, data:, file:...), many or long URIs,
+    long names. https, loopback http and an app's own scheme (cursor://...) are what RFC 8252
+    and the MCP authorization spec allow."""
     uris = [str(u) for u in client.redirect_uris or []]
     if not uris or len(uris) > MAX_REDIRECT_URIS:
         raise RegistrationError(
@@ -77,12 +81,14 @@ def check_registration(client: OAuthClientInformationFull) -> None:
         )
     for uri in uris:
         parts = urlsplit(uri)
-        loopback = parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
-        if len(uri) > MAX_URI_LENGTH or not (parts.scheme == "https" or loopback):
+        scheme = parts.scheme.lower()
+        loopback = scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+        private_use = scheme not in ("http", "https", *REFUSED_SCHEMES)  # an app's own (8252 7.1)
+        if len(uri) > MAX_URI_LENGTH or not (scheme == "https" or loopback or private_use):
             raise RegistrationError(
                 "invalid_redirect_uri",
-                "redirect URIs must be https, or http on localhost/127.0.0.1/[::1], and at most "
-                f"{MAX_URI_LENGTH} characters",
+                "redirect URIs must be https, http on localhost/127.0.0.1/[::1], or an app's own "
+                f"scheme (not {', '.join(REFUSED_SCHEMES)}), at most {MAX_URI_LENGTH} characters",
             )
     for field in ("client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri", "scope"):
         value = getattr(client, field, None)
@@ -330,10 +336,13 @@ class LocalOAuthProvider(OAuthProvider):
         found = self._live("codes", hash_key(authorization_code), client.client_id)
         if found is None:
             return None
-        if found.get("used"):  # a code used twice: what it gave is revoked (RFC 6749 4.1.2)
+        if found.get("used"):  # a code used twice: what it gave is revoked (RFC 6749 4.1.2),
+            origin = hash_key(authorization_code)  # refreshed pairs included
             with self.store.change() as state:
-                for section, key in zip(("access", "refresh"), found["issued"], strict=True):
-                    state[section].pop(key, None)
+                for section in ("access", "refresh"):
+                    gone = [k for k, v in state[section].items() if v.get("origin") == origin]
+                    for key in gone:
+                        del state[section][key]
             return None
         return AuthorizationCode(
             code=authorization_code,
@@ -354,7 +363,10 @@ class LocalOAuthProvider(OAuthProvider):
         scopes: list[str],
         identity: dict[str, Any],
         resource: str | None,
+        origin: str,
     ) -> OAuthToken:
+        """A new token pair; `origin` (the hash of the code the grant began with) passes to
+        every pair refreshed from it, so a replayed code can end them all."""
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = time.time()
         grant = {
@@ -362,6 +374,7 @@ class LocalOAuthProvider(OAuthProvider):
             "scopes": scopes,
             "identity": identity,
             "resource": resource or self._resource(),  # a client naming none gets this server
+            "origin": origin,
         }
         state["access"][hash_key(access)] = {
             **grant,
@@ -386,21 +399,20 @@ class LocalOAuthProvider(OAuthProvider):
     async def exchange_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
     ) -> OAuthToken:
+        origin = hash_key(authorization_code.code)
         with self.store.change() as state:
-            found = state["codes"].get(hash_key(authorization_code.code))
+            found = state["codes"].get(origin)
             if not found or found.get("used") or found["client_id"] != client.client_id:
                 raise TokenError("invalid_grant", "authorization code not found or already used")
-            token = self._issue(
+            found["used"] = True  # kept until it expires: a second use revokes the grant
+            return self._issue(
                 state,
                 found["client_id"],
                 found["scopes"],
                 found["identity"],
                 found.get("resource"),
+                origin,
             )
-            # kept as used until it expires, so a second use is caught and revokes these
-            found["used"] = True
-            found["issued"] = [hash_key(token.access_token), hash_key(token.refresh_token or "")]
-            return token
 
     async def load_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: str
@@ -436,6 +448,7 @@ class LocalOAuthProvider(OAuthProvider):
                 scopes or found["scopes"],
                 found["identity"],
                 found.get("resource"),
+                found.get("origin", ""),
             )
 
     async def load_access_token(self, token: str) -> AccessToken | None:  # type: ignore[override]
