@@ -16,6 +16,7 @@ import atexit
 import contextlib
 import gzip
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -391,10 +392,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The wiki function (API Gateway HTTP API, payload format 2.0). Writes see the
     invocation's deadline: they are refused (503) rather than started too late to finish."""
     from otterwiki_api import deadline
+    from otterwiki_api.errors import Busy
 
     left = getattr(context, "get_remaining_time_in_millis", None)
     with deadline.until(left() / 1000) if left else contextlib.nullcontext():
-        return _wiki()(ascii_path(event), context)
+        try:
+            wiki = _wiki()
+        except Busy as e:  # building the wiki waited too long for the repository's lock
+            return {
+                "statusCode": 503,
+                "headers": {"Content-Type": "application/json", "Retry-After": "5"},
+                "body": json.dumps(e.to_dict()),
+            }
+        return wiki(ascii_path(event), context)
 
 
 def mcp_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

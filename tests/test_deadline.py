@@ -112,3 +112,13 @@ def test_the_init_phase_does_not_wait_out_a_locked_repository(tmp_path, monkeypa
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_wiki_that_cannot_be_built_in_time_answers_503_not_an_invocation_error(monkeypatch):
+    def locked() -> None:
+        raise Busy("the repository is locked by another writer; retry shortly")
+
+    monkeypatch.setattr(lambda_init, "_wiki", locked)
+    context = SimpleNamespace(get_remaining_time_in_millis=lambda: 9000)
+    answer = lambda_init.handler({"rawPath": "/"}, context)
+    assert answer["statusCode"] == 503 and "locked" in answer["body"]

@@ -108,6 +108,7 @@ def mcp_endpoint(plan: Iterable[Route]) -> str:
 # libraries that add routes of their own (OAuth metadata, the endpoint's transport)
 ROUTE_LIBRARIES = ("fastmcp", "mcp", "starlette")
 ABSENT = "absent"
+SKIPPED_DIRS = {"__pycache__", "build"}  # what `pip install` of the folder leaves beside it
 
 
 def route_code(folder: str | None = None) -> dict[str, str]:
@@ -124,8 +125,8 @@ def route_code(folder: str | None = None) -> dict[str, str]:
         plugin = os.path.join(folder, "otterwiki_mcp")
         versions = {name: _packaged_version(folder, name) for name in ROUTE_LIBRARIES}
     digest = hashlib.sha256()
-    for base, dirs, files in sorted(os.walk(plugin)):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+    for base, dirs, files in os.walk(plugin):  # the package's own modules, in a fixed order
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info"))
         for name in sorted(f for f in files if f.endswith(".py")):
             path = os.path.join(base, name)
             digest.update(os.path.relpath(path, plugin).encode() + b"\0")

@@ -390,10 +390,10 @@ class WikiService:
 
     def history(self, path: object, limit: int | None = None) -> dict[str, Any]:
         canonical, filename, row = self._existing(path)
-        own = self.git.followed(filename)  # the tail --follow adds after a copy goes
         limited = _limit(limit, None)
         commits = self.git.log(paths=[filename], limit=limited, with_changes=False, follow=True)
-        commits = [c for c in commits if c.revision in own]
+        own = self.git.followed(filename)  # after the log: a commit in between is in both
+        commits = [c for c in commits if c.revision in own]  # the tail after a copy goes
         return {"path": row.path, "history": [c.summary() for c in commits]}
 
     def changelog(self, limit: int | None = None) -> dict[str, Any]:

@@ -356,7 +356,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         """A note's change history, newest first: revision, author, date and message of each
         commit. Pass a revision to read_note to see the note as it was then. `truncated` when
         there are older commits than `limit` shows."""
-        found = backend.history(path, limit + 1)
+        found = backend.history(path, min(limit + 1, 1000))  # one more: are there older ones?
         more = len(found["history"]) > limit
         return {**found, "history": found["history"][:limit], "truncated": more}
 
@@ -368,7 +368,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         """The latest changes across the whole wiki, newest first, with the notes each touched.
         Use it to catch up on what others changed (recent_activity groups a time frame by
         note). `truncated` when there are older changes than `limit` shows."""
-        found = backend.changelog(limit + 1)
+        found = backend.changelog(min(limit + 1, 1000))
         entries = found["entries"]
         return {
             "entries": entries[:limit],

@@ -42,9 +42,10 @@ class McpDispatcher:
             if self._bridge is None:
                 from a2wsgi import ASGIMiddleware
 
+                app = self.asgi()  # first: a build that fails leaves no loop thread behind
                 loop = asyncio.new_event_loop()
                 threading.Thread(target=loop.run_forever, name="wikibot-mcp", daemon=True).start()
-                self._bridge = ASGIMiddleware(self.asgi(), loop=loop)
+                self._bridge = ASGIMiddleware(app, loop=loop)
             return self._bridge
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
