@@ -53,7 +53,14 @@ def clean_environment() -> dict[str, str]:
 
 
 def run(coro: Awaitable[T]) -> T:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+    """Run a coroutine on a loop of its own. Not asyncio.run: that leaves the main thread with
+    no current loop, and Pulumi's mocks (tests/test_infra.py, later in the run) need one."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 def listening_socket() -> socket.socket:
