@@ -342,8 +342,9 @@ def build_one(
     function = FUNCTIONS[name]
     needed = requirements(root, function, bundle_sdk)
     if name == "mcp":  # the versions the stack plans the routes with: those installed here
-        pins = {n: routeplan.installed_version(n) for n in routeplan.ROUTE_LIBRARIES}
-        needed += [f"{n}=={v}" for n, v in pins.items() if v != routeplan.ABSENT]
+        from otterwiki_mcp.paths import ABSENT, installed_versions
+
+        needed += [f"{n}=={v}" for n, v in installed_versions().items() if v != ABSENT]
     with tempfile.TemporaryDirectory(prefix=f"wikibot-lambda-{name}-") as staging:
         log(
             f"[{name}] pip: {len(needed)} requirements, Python {python_version}, "

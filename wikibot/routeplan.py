@@ -13,7 +13,6 @@ OAuth endpoint (`GET /token`) still reaches the wiki.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -104,44 +103,23 @@ def mcp_endpoint(plan: Iterable[Route]) -> str:
     return next(r.path for r in plan if r.why == ENDPOINT_WHY and r.path)
 
 
-# what declares the MCP app's paths besides its configuration: our plugin's code and the
-# libraries that add routes of their own (OAuth metadata, the endpoint's transport)
-ROUTE_LIBRARIES = ("fastmcp", "mcp", "starlette")
-ABSENT = "absent"
-SKIPPED_DIRS = {"__pycache__", "build"}  # what `pip install` of the folder leaves beside it
-
-
 def route_code(folder: str | None = None) -> dict[str, str]:
     """The code the route plan is computed from: a hash of the MCP plugin's sources and the
-    versions of `ROUTE_LIBRARIES`, in `folder` (an unpacked Lambda package) or, without it, as
-    installed here. The build records the package's; the stack plans its routes here and
-    refuses when the two differ, so routes and deployed code cannot disagree."""
+    versions of the libraries that add routes (`otterwiki_mcp.paths.LIBRARIES`), in `folder`
+    (an unpacked Lambda package) or, without it, as installed here. The build records the
+    package's; the stack plans its routes here and refuses when the two differ, so routes and
+    deployed code cannot disagree."""
+    from otterwiki_mcp.paths import LIBRARIES, installed_versions, source_digest
+
     if folder is None:
         import otterwiki_mcp
 
         plugin = os.path.dirname(os.path.abspath(otterwiki_mcp.__file__))
-        versions = {name: installed_version(name) for name in ROUTE_LIBRARIES}
+        versions = installed_versions()
     else:
         plugin = os.path.join(folder, "otterwiki_mcp")
-        versions = {name: _packaged_version(folder, name) for name in ROUTE_LIBRARIES}
-    digest = hashlib.sha256()
-    for base, dirs, files in os.walk(plugin):  # the package's own modules, in a fixed order
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info"))
-        for name in sorted(f for f in files if f.endswith(".py")):
-            path = os.path.join(base, name)
-            digest.update(os.path.relpath(path, plugin).encode() + b"\0")
-            with open(path, "rb") as f:
-                digest.update(hashlib.sha256(f.read()).digest())
-    return {"otterwiki_mcp": digest.hexdigest(), **versions}
-
-
-def installed_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return ABSENT
+        versions = {name: _packaged_version(folder, name) for name in LIBRARIES}
+    return {"otterwiki_mcp": source_digest(plugin), **versions}
 
 
 def _packaged_version(folder: str, name: str) -> str:
@@ -150,6 +128,8 @@ def _packaged_version(folder: str, name: str) -> str:
         match = re.fullmatch(r"(.+)-([^-]+)\.dist-info", entry)
         if match and match.group(1).lower().replace("_", "-") == name:
             return match.group(2)
+    from otterwiki_mcp.paths import ABSENT
+
     return ABSENT
 
 

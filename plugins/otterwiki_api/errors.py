@@ -83,3 +83,12 @@ class StorageFull(WikiError):
 
     status = 507
     code = "insufficient_storage"
+
+
+def bounded_int(value: object, name: str, default: int, low: int, high: int) -> int:
+    """An integer argument from `low` to `high` (`default` when absent), else Invalid (422)."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise Invalid(f"{name} must be an integer from {low} to {high}")
+    return value

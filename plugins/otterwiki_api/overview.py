@@ -10,7 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from . import timeframes
-from .errors import Invalid
+from .errors import Invalid, bounded_int
 from .frontmatter import split_frontmatter
 
 if TYPE_CHECKING:
@@ -40,14 +40,6 @@ def summary(content: str) -> str:
     return joined if len(joined) <= SUMMARY_CHARS else joined[: SUMMARY_CHARS - 1] + "…"
 
 
-def _int_arg(value: object, name: str, low: int, high: int, default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise Invalid(f"{name} must be an integer from {low} to {high}")
-    return value
-
-
 def context(
     service: WikiService,
     path: object,
@@ -60,9 +52,9 @@ def context(
     first to `depth` (1-3), each with title, frontmatter, summary and how it is connected;
     optionally only notes changed since `since`. Stops at `max_chars` of JSON: `truncated`
     and `next_offset` then say where to go on."""
-    levels = _int_arg(depth, "depth", 1, 3, 1)
-    budget = _int_arg(max_chars, "max_chars", 500, MAX_BUDGET, DEFAULT_BUDGET)
-    start = _int_arg(offset, "offset", 0, MAX_NOTES, 0)
+    levels = bounded_int(depth, "depth", 1, 1, 3)
+    budget = bounded_int(max_chars, "max_chars", DEFAULT_BUDGET, 500, MAX_BUDGET)
+    start = bounded_int(offset, "offset", 0, 0, MAX_NOTES)
     cutoff = int(timeframes.since(since).timestamp()) if since else None
     _, filename, root = service._existing(path)
     notes = [_note(service, root, "root", None, 0, full=True)]
@@ -134,7 +126,7 @@ def activity(service: WikiService, since: object, limit: object = None) -> dict[
     """Pages changed since `since`, most recent first: how often, by whom, lines added and
     removed, and the latest commit message; at most `limit` pages (`truncated` says so)."""
     start = timeframes.since(since)
-    most = _int_arg(limit, "limit", 1, 1000, 50)
+    most = bounded_int(limit, "limit", 50, 1, 1000)
     commits = service.git.log(since=start, limit=MAX_ACTIVITY_COMMITS)
     lines = service.git.line_counts(start, MAX_ACTIVITY_COMMITS) if commits else {}
     pages: dict[str, dict[str, Any]] = {}
@@ -184,7 +176,7 @@ def folders(service: WikiService, prefix: object = None, limit: object = None) -
     of it; "" is the wiki's top level."""
     if prefix is not None and not isinstance(prefix, str):
         raise Invalid("prefix must be a string")
-    most = _int_arg(limit, "limit", 1, 1000, 200)
+    most = bounded_int(limit, "limit", 200, 1, 1000)
     listing = service.list_pages(prefix=prefix or None)
     direct: Counter[str] = Counter()
     below: Counter[str] = Counter()

@@ -52,24 +52,43 @@ def declared_paths(app: Starlette) -> list[DeclaredPath]:
     return sorted(found.values(), key=lambda p: p.path)
 
 
-# -- kept between starts: a wiki process answers without importing the MCP stack ---------------
+# -- the code the paths come from ---------------------------------------------------------------
 LIBRARIES = ("fastmcp", "mcp", "starlette")  # what declares routes besides this plugin
+ABSENT = "absent"
+SKIPPED_DIRS = {"__pycache__", "build"}  # what `pip install` of the folder leaves beside it
 
 
+def source_digest(folder: str) -> str:
+    """A hash of the plugin's modules in `folder` (names and contents, in a fixed order)."""
+    digest = hashlib.sha256()
+    for base, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(f for f in files if f.endswith(".py")):
+            path = os.path.join(base, name)
+            digest.update(os.path.relpath(path, folder).encode() + b"\0")
+            with open(path, "rb") as f:
+                digest.update(hashlib.sha256(f.read()).digest())
+    return digest.hexdigest()
+
+
+def installed_versions() -> dict[str, str]:
+    """The installed versions of `LIBRARIES` ("absent" for one that is not)."""
+    found = {}
+    for library in LIBRARIES:
+        try:
+            found[library] = version(library)
+        except PackageNotFoundError:
+            found[library] = ABSENT
+    return found
+
+
+# -- kept between starts: a wiki process answers without importing the MCP stack ---------------
 def fingerprint(settings: Any) -> str:
     """What the declared paths depend on: the settings, this plugin's code and the versions of
     the libraries that add routes of their own."""
-    digest = hashlib.sha256(repr(settings).encode())
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in sorted(n for n in os.listdir(here) if n.endswith(".py")):
-        with open(os.path.join(here, name), "rb") as f:
-            digest.update(name.encode() + b"\0" + hashlib.sha256(f.read()).digest())
-    for library in LIBRARIES:
-        try:
-            digest.update(f"{library}={version(library)}".encode())
-        except PackageNotFoundError:
-            digest.update(f"{library}=?".encode())
-    return digest.hexdigest()
+    code = [repr(settings), source_digest(here), json.dumps(installed_versions(), sort_keys=True)]
+    return hashlib.sha256("\0".join(code).encode()).hexdigest()
 
 
 def load_paths(file: str, key: str) -> list[DeclaredPath] | None:

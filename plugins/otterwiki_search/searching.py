@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from otterwiki_api.errors import Busy, Invalid, Unavailable
+from otterwiki_api.errors import Busy, Invalid, Unavailable, bounded_int
 
 from .embedding import Embedder, EmbedderUnavailable, EmbeddingFailed
 
@@ -20,14 +20,6 @@ log = logging.getLogger(__name__)
 RRF_K = 60
 MAX_RESULTS = 50
 SNIPPET_CHARS = 200
-
-
-def _bounded_int(value: object, name: str, default: int, low: int, high: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise Invalid(f"{name} must be an integer from {low} to {high}")
-    return value
 
 
 def _snippet(text: str) -> str:
@@ -73,8 +65,8 @@ class SemanticSearch:
     ) -> dict[str, Any]:
         if not isinstance(query, str) or not query.strip():
             raise Invalid("query parameter 'q' is required")
-        n = _bounded_int(n, "n", 5, 1, MAX_RESULTS)
-        per_page = _bounded_int(max_chunks_per_page, "max_chunks_per_page", 2, 1, 20)
+        n = bounded_int(n, "n", 5, 1, MAX_RESULTS)
+        per_page = bounded_int(max_chunks_per_page, "max_chunks_per_page", 2, 1, 20)
         status = self.catch_up()
         state = self.store.read()
         results: list[dict[str, Any]] = []
@@ -125,7 +117,7 @@ class SemanticSearch:
         (benchmarks/bench_search.py, "fusion what-if")."""
         if not isinstance(query, str) or not query.strip():
             raise Invalid("query parameter 'q' is required")
-        limit = _bounded_int(limit, "limit", 10, 1, MAX_RESULTS)
+        limit = bounded_int(limit, "limit", 10, 1, MAX_RESULTS)
         depth = min(2 * limit, MAX_RESULTS)
         text = self.fulltext(query, depth)["results"]
         vector = self.semantic(query, depth, 1)
