@@ -179,7 +179,7 @@ def test_search_and_orphans(mcp: McpTarget, unique: str) -> None:
     assert [r["path"] for r in found["results"]] == [f"{unique}/Lonely"]
     assert word in found["results"][0]["snippet"].lower()
 
-    orphans = {o["path"] for o in call(mcp, "find_orphaned_notes")["orphans"]}
+    orphans = {o["path"] for o in call(mcp, "find_orphaned_notes", limit=1000)["orphans"]}
     assert {f"{unique}/Lonely", f"{unique}/Hub"} <= orphans
     assert f"{unique}/Linked" not in orphans and "Home" not in orphans
 
