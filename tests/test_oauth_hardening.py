@@ -164,3 +164,28 @@ def test_a_code_used_twice_is_refused_and_revokes_what_it_gave(wiki: WikiServe) 
     assert requests.post(mcp, json=INITIALIZE, headers=headers, timeout=10).status_code == 401
     refresh["refresh_token"] = rotated.json()["refresh_token"]
     assert requests.post(wiki.url + "/token", data=refresh, timeout=10).status_code == 400
+
+
+@pytest.mark.parametrize("endpoint", ["/token", "/revoke"])
+@pytest.mark.parametrize("who", ["unknown client", "wrong secret"])
+def test_failed_client_authentication_is_401_invalid_client_with_a_challenge(
+    wiki: WikiServe, endpoint: str, who: str
+) -> None:
+    """RFC 6749 5.2 (and RFC 7009 2.2.1 for /revoke): a client that fails to authenticate gets
+    `invalid_client`, and a 401 carries WWW-Authenticate. The SDK sent /revoke's as
+    `unauthorized_client` and neither endpoint a challenge."""
+    client_id, secret = "no-such-client", "whatever"
+    if who == "wrong secret":
+        confidential = register(wiki.url, token_endpoint_auth_method="client_secret_post")
+        assert confidential.status_code == 201, confidential.text
+        client_id, secret = confidential.json()["client_id"], "not-the-secret"
+    form = {"client_id": client_id, "client_secret": secret}
+    if endpoint == "/token":
+        form |= {"grant_type": "refresh_token", "refresh_token": "r"}
+    else:
+        form |= {"token": "t"}
+    answer = requests.post(wiki.url + endpoint, data=form, timeout=10)
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"] == "invalid_client"
+    assert answer.headers.get("WWW-Authenticate", "").startswith("Basic realm="), answer.headers
+    assert answer.headers["Cache-Control"] == "no-store"

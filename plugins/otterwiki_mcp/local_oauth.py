@@ -36,6 +36,7 @@ from starlette.routing import Route
 
 from . import approval
 from .approval import Identity
+from .oauth_errors import ClientErrors
 from .oauth_store import OAuthStore
 
 APPROVAL_PATH = "/oauth/approve"
@@ -118,33 +119,6 @@ class Attempts:
         self._seen.setdefault(address, []).append(time.monotonic())
         while len(self._seen) > 10_000:
             self._seen.pop(next(iter(self._seen)))
-
-
-class GrantErrorsAs400:
-    """The token endpoint with RFC 6749's status for `invalid_grant` (a bad, used or expired
-    code or refresh token): 400. FastMCP turns it into 401, which tells a client its
-    credentials are wrong rather than its grant."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        start: dict[str, Any] = {}
-
-        async def relay(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                if message["status"] != 401:
-                    await send(message)
-                return
-            if start.get("status") == 401:
-                if b'"invalid_grant"' in message.get("body", b""):
-                    start["status"] = 400
-                await send(start)
-                start["status"] = "sent"
-            await send(message)
-
-        await self.app(scope, receive, relay)
 
 
 class LocalOAuthProvider(OAuthProvider):
@@ -320,9 +294,10 @@ class LocalOAuthProvider(OAuthProvider):
             return int(pending["failures"])
 
     def get_routes(self, mcp_path: str | None = None) -> list[Route]:
+        realm = str(self.base_url).rstrip("/")
         routes = [
-            Route(r.path, endpoint=GrantErrorsAs400(r.endpoint), methods=list(r.methods or []))
-            if r.path == "/token"
+            Route(r.path, endpoint=ClientErrors(r.endpoint, realm), methods=list(r.methods or []))
+            if r.path in ("/token", "/revoke")
             else r
             for r in super().get_routes(mcp_path)
         ]
