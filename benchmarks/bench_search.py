@@ -159,6 +159,7 @@ class TimedEmbedder:
     def __init__(self, inner: Any, meter: Meter) -> None:
         self.inner = inner
         self.kind, self.model, self.dimension = inner.kind, inner.model, inner.dimension
+        self.fits = inner.fits
         self.meter = meter
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -176,6 +177,7 @@ class FixedEmbedder:
 
     def __init__(self, like: Any, vectors: np.ndarray) -> None:
         self.kind, self.model, self.dimension = like.kind, like.model, like.dimension
+        self.fits = like.fits
         self.vectors = vectors
         self.calls = 0
 

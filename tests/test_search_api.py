@@ -30,8 +30,8 @@ def topics(app: Any) -> dict[str, str]:
     return pages
 
 
-def test_semantic_search_one_entry_per_page(api, topics):
-    query = {"q": "hot molten rock erupting", "n": 3, "max_chunks_per_page": 2}
+def test_semantic_search_grouped_by_page(api, topics):
+    query = {"q": "hot molten rock erupting", "n": 3, "max_chunks_per_page": 2, "group": "page"}
     status, body, _ = api.get("/semantic-search", params=query)
     assert status == 200, body
     assert body["query"] == "hot molten rock erupting"
@@ -41,9 +41,36 @@ def test_semantic_search_one_entry_per_page(api, topics):
     first = body["results"][0]
     assert set(first) >= {"name", "path", "snippet", "score", "distance", "chunks"}
     assert first["chunks"][0]["text"].startswith("Magma") and first["chunks"][0]["section"] == ""
-    found = api.get("/semantic-search", params={"q": "woodworking for fiddle makers"})[1]
-    hit = found["results"][0]
+    query = {"q": "woodworking for fiddle makers", "group": "page"}
+    hit = api.get("/semantic-search", params=query)[1]["results"][0]
     assert hit["path"] == "Semantic/Violins" and hit["chunks"][0]["section"] == "Making"
+    assert hit["chunks"][0]["section_path"] == "Violins > Making"
+
+
+def test_semantic_search_answers_as_the_older_plugin_does(api, topics):
+    """otterwiki-semantic-search's contract (its tests/test_search.py): one entry per chunk,
+    best first, `n` entries in all, at most `max_chunks_per_page` (2; capped at 5) of a page,
+    with the chunk's text, section, section path, position and the page's size."""
+    query = {"q": "woodworking for fiddle makers", "n": 2, "max_chunks_per_page": 5}
+    status, body, _ = api.get("/semantic-search", params=query)
+    assert status == 200, body
+    assert body["total"] == len(body["results"]) == 2
+    first, second = body["results"]
+    assert first["path"] == second["path"] == "Semantic/Violins"  # both chunks of one page
+    assert (first["section"], first["section_path"]) == ("Making", "Violins > Making")
+    assert (first["chunk_index"], first["total_chunks"]) == (1, 2)
+    assert first["text"] == "Luthiers carve spruce and maple." == first["snippet"]
+    assert first["page_word_count"] == len(topics["Semantic/Violins"].split())
+    assert (second["section"], second["chunk_index"]) == ("", 0)
+    assert first["distance"] <= second["distance"]
+    assert first["name"] == "Violins" and "chunks" not in first
+    one_each = api.get("/semantic-search", params={**query, "n": 3, "max_chunks_per_page": 1})
+    assert len({r["path"] for r in one_each[1]["results"]}) == 3
+    default = api.get("/semantic-search", params={"q": "violin making", "n": 10})[1]["results"]
+    assert [r["path"] for r in default].count("Semantic/Violins") == 2
+    capped = {"q": "violin", "n": 500, "max_chunks_per_page": 99}  # lowered to 50 and 5
+    status, body, _ = api.get("/semantic-search", params=capped)
+    assert status == 200 and body["total"] <= 50
 
 
 def test_hybrid_mode_fuses_both_rankings(api, topics):
@@ -58,7 +85,8 @@ def test_bad_parameters(api, topics):
     assert api.get("/semantic-search")[0] == 422
     assert api.get("/semantic-search", params={"q": "x", "n": 0})[0] == 422
     assert api.get("/semantic-search", params={"q": "x", "n": "many"})[0] == 422
-    assert api.get("/semantic-search", params={"q": "x", "max_chunks_per_page": 99})[0] == 422
+    assert api.get("/semantic-search", params={"q": "x", "max_chunks_per_page": 0})[0] == 422
+    assert api.get("/semantic-search", params={"q": "x", "group": "site"})[0] == 422
     assert api.get("/semantic-search", params={"q": "x"}, key=None)[0] == 401
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from otterwiki_search.chunking import chunk_page
 
 PAGE = """---
@@ -65,3 +68,46 @@ def test_long_sections_split_within_size_with_overlap():
 def test_page_without_title_uses_its_name_and_empty_page_has_no_chunks():
     assert chunk_page("Some Page", "just text").chunks[0].context == "Some Page"
     assert chunk_page("Empty", "---\ntitle: x\n---\n").chunks == []
+
+
+@pytest.fixture(scope="module")
+def local() -> Any:
+    """The real local model's embedder (its tokenizer counts the tokens; the model stays
+    unloaded)."""
+    from otterwiki_search.local_model import LocalEmbedder
+
+    return LocalEmbedder()
+
+
+def test_every_chunk_fits_the_models_token_window(local):
+    """Hex dumps, numbers and code are many tokens per character: 1,000 characters of them are
+    far past MiniLM's 256 tokens, whose tail would never be embedded."""
+    words = " ".join(f"0x{i:04x}ff,{i * 7919 % 10007}" for i in range(300))
+    code = "\n".join(f"cfg.set('k{i}', [{i}, {i + 1}, {i * 3}])" for i in range(60))
+    content = f"## Dump\n\n{words}\n\n## Code\n\n```python\n{code}\n```\n"
+    assert not local.fits(content[:1000])  # the old 1,000-character chunks did not fit
+    page = chunk_page("Dump", content, 1000, 150, local.fits)
+    assert page.chunks and all(local.fits(c.embed_text) for c in page.chunks)
+    assert len(page.chunks) > len(chunk_page("Dump", content, 1000, 150).chunks)
+    text = " ".join(c.text for c in page.chunks)
+    assert all(w in text for w in words.split()[::37])  # nothing dropped on the way
+    assert not chunk_page("Dump", content, 1000, 150).chunks[0].text == page.chunks[0].text
+
+
+def test_a_long_table_repeats_its_header_in_every_chunk():
+    rows = "\n".join(f"| service-{i} | {6000 + i} | team {i % 5} |" for i in range(80))
+    table = f"| Service | Port | Owner |\n| --- | ---: | --- |\n{rows}"
+    page = chunk_page("Ports", f"## Ports\n\nWhat listens where.\n\n{table}\n", 600, 100)
+    with_rows = [c for c in page.chunks if "service-" in c.text]
+    assert len(with_rows) > 3
+    for chunk in with_rows:
+        lines = chunk.text.splitlines()
+        start = lines.index("| Service | Port | Owner |")
+        assert lines[start + 1] == "| --- | ---: | --- |"
+        assert all(line.startswith("| service-") for line in lines[start + 2 :])
+    found = [line for c in with_rows for line in c.text.splitlines() if "service-" in line]
+    assert found == rows.splitlines()  # every row once, in order, none cut
+
+
+def test_pages_count_their_words():
+    assert chunk_page("P", "---\ntitle: T\n---\none two\n\n## Three\n\nfour").words == 5

@@ -68,7 +68,7 @@ def test_finds_pages_by_meaning_and_follows_git(wiki, tmp_path, embedder):
     sync, search = make(wiki, str(tmp_path / "vectors"), embedder)
     assert sync.status()["status"] == "not_built"
     query = "which pet likes to nap and chase rodents?"
-    result = search.semantic(query, 2, 1)
+    result = search.semantic(query, 2, 1, "page")
     assert result["index"] == {"status": "complete", "pending": 0}
     expected = ranking_by_brute_force(embedder, query)
     assert expected[0][0] == "Cats"  # the model itself agrees: cats nap and chase mice
@@ -105,7 +105,7 @@ def test_finds_pages_by_meaning_and_follows_git(wiki, tmp_path, embedder):
             "GIT_COMMITTER_EMAIL": "x@x",
         },
     )
-    paths = {r["path"] for r in search.semantic("anything at all", 10)["results"]}
+    paths = {r["path"] for r in search.semantic("anything at all", 10, None, "page")["results"]}
     assert paths == {"Baking", "Rockets", "Garden/Tomatoes"}
 
 
@@ -132,6 +132,9 @@ def test_model_or_dimension_change_is_detected_and_rebuilds(wiki, tmp_path, embe
 
         def embed(self, texts):
             return np.asarray([fake_vector(t, 256) for t in texts], dtype="float32")
+
+        def fits(self, text):
+            return True
 
     other, search = make(wiki, folder, Wider())
     assert other.status()["status"] == "not_built"

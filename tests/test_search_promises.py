@@ -205,7 +205,7 @@ def test_a_chunk_setting_change_rebuilds_the_index_and_says_why(
     )
     assert rt.search is not None and rt.sync is not None
     model = "{embedder}/{model}/{dimension}d".format(**rt.sync.identity())
-    why = f"built with {model}/chunks 1000+150, now {model}/chunks 200+50"
+    why = f"built with {model}/chunks 1000+150 layout 2, now {model}/chunks 200+50 layout 2"
     status = rt.sync.status()
     assert status["status"] == "not_built" and why in status["reason"], status
     with caplog.at_level(logging.INFO, logger="otterwiki_search.sync"):
@@ -220,7 +220,7 @@ def test_a_chunk_setting_change_rebuilds_the_index_and_says_why(
     assert rebuilt.pages() == {"garden.md", *PAGES}
     assert all(len(c["text"]) <= 200 for c in rebuilt.chunks)
     assert [c["page"] for c in rebuilt.chunks].count("garden.md") >= 3
-    found = rt.search.semantic("keeping slugs off the salad", 1, 1)
+    found = rt.search.semantic("keeping slugs off the salad", 1, 1, "page")
     assert found["index"] == {"status": "complete", "pending": 0}
     best = found["results"][0]
     assert best["path"] == "Garden" and "eggshells" in best["chunks"][0]["text"]

@@ -195,7 +195,9 @@ class HttpBackend:
 
     def semantic_search(self, query: str, limit: int) -> dict[str, Any]:
         try:
-            return self._call("GET", "/semantic-search", params={"q": query, "n": limit})
+            return self._call(
+                "GET", "/semantic-search", params={"q": query, "n": limit, "group": "page"}
+            )
         except NotFound as e:
             if "no API route" in e.message:
                 raise Unavailable("semantic search is not installed in the wiki") from None

@@ -103,7 +103,7 @@ class InProcessBackend:
                     "semantic search is not installed in this wiki (the otterwiki_search plugin)"
                 )
             search, _ = runtime.require()
-            return search.semantic(query, limit)
+            return search.semantic(query, limit, None, "page")
 
     def links(self, path: str) -> dict[str, Any]:
         return self._run(lambda s: s.links(path))

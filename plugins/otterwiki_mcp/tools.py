@@ -318,8 +318,9 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
     ) -> dict[str, Any]:
         """Find notes by meaning (embeddings), even when they use other words than the query.
 
-        Each result has the note's path, a score and its best-matching passages (`chunks`, with
-        the section they are in). If semantic search is unavailable, use search_notes.
+        Each result has the note's path, a score and its best-matching passages (`chunks`, each
+        with its `section_path`, "Note title > Section > Subsection"). If semantic search is
+        unavailable, use search_notes.
         """
         return backend.semantic_search(query, limit)
 

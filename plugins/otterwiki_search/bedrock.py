@@ -21,8 +21,17 @@ _RETRYABLE = {
 }
 
 
+TITAN_WINDOW = 8192  # tokens of Titan Text Embeddings V2's input
+
+
 class BedrockEmbedder:
     kind = "bedrock"
+
+    @staticmethod
+    def fits(text: str) -> bool:
+        """Titan's tokenizer is not public: at least two characters a token is a safe bound
+        (English runs about 4.5), and chunks are far shorter anyway."""
+        return len(text) <= 2 * TITAN_WINDOW
 
     def __init__(
         self,

@@ -10,6 +10,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 
+# How chunks are cut and what they record; a store built with another layout is rebuilt.
+# 2: cut to the token window, tables keep their header, chunks carry index/total/page words.
+CHUNK_LAYOUT = 2
+
+
 class EmbedderUnavailable(Exception):
     """The configured embedder cannot run here (missing package, model, credentials...)."""
 
@@ -27,10 +32,19 @@ class Embedder(Protocol):
         """Unit-length float32 vectors, one row per text."""
         ...
 
+    def fits(self, text: str) -> bool:
+        """Whether the model sees all of `text` (what is past its token window is cut off)."""
+        ...
+
 
 def identity(embedder: Embedder) -> dict[str, object]:
     """What an index records about the embedder it was built with."""
-    return {"embedder": embedder.kind, "model": embedder.model, "dimension": embedder.dimension}
+    return {
+        "embedder": embedder.kind,
+        "model": embedder.model,
+        "dimension": embedder.dimension,
+        "chunk_layout": CHUNK_LAYOUT,
+    }
 
 
 def make_embedder(settings: SearchSettings) -> Embedder:

@@ -43,6 +43,15 @@ def _dimension(path: str) -> int:
     raise EmbedderUnavailable(f"{path} does not look like a sentence-transformers model folder")
 
 
+def _window(path: str) -> int:
+    """The model's token window (sentence-transformers' max_seq_length; 256 for MiniLM)."""
+    try:
+        with open(os.path.join(path, "sentence_bert_config.json"), encoding="utf-8") as f:
+            return int(json.load(f)["max_seq_length"])
+    except (OSError, KeyError, ValueError):
+        return 256
+
+
 class LocalEmbedder:
     kind = "local"
 
@@ -59,7 +68,9 @@ class LocalEmbedder:
         self.model = name
         self.threads = threads  # 1 is 2.5x faster than 2 on a 2-vCPU machine (bench_search.py)
         self.dimension = _dimension(self.path)
+        self.window = _window(self.path)
         self._model: Any = None
+        self._tokenizer: Any = None
         self._lock = threading.Lock()
 
     def _load(self) -> Any:
@@ -72,6 +83,19 @@ class LocalEmbedder:
 
                 self._model = SentenceTransformer(self.path, device="cpu", local_files_only=True)
             return self._model
+
+    def fits(self, text: str) -> bool:
+        """Counted with the model's own tokenizer (tokenizer.json, loaded alone in ~40 ms: chunking
+        must not wait for the model)."""
+        with self._lock:
+            if self._tokenizer is None:
+                from tokenizers import Tokenizer
+
+                tokenizer = Tokenizer.from_file(os.path.join(self.path, "tokenizer.json"))
+                tokenizer.no_padding()
+                tokenizer.no_truncation()
+                self._tokenizer = tokenizer
+        return len(self._tokenizer.encode(text).ids) <= self.window
 
     def embed(self, texts: list[str]) -> Any:
         import numpy as np

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from otterwiki_api.openapi import INT, LIMIT, QUERY_TEXT, STR, obj, operation, query_param
+from otterwiki_api.openapi import INT, QUERY_TEXT, STR, obj, operation, query_param
 
 NUMBER = {"type": "number"}
 INDEX = obj(["status"], status=STR, pending={"type": ["integer", "null"]})
@@ -23,17 +23,34 @@ STATUS = obj(
     embedder={"type": "object"},
     engine={"type": "string", "enum": ["faiss", "numpy"]},
 )
-RESULT = obj(
-    ["name", "path", "snippet", "score", "distance", "chunks"],
+NULLABLE_STR = {"type": ["string", "null"]}
+NULLABLE_INT = {"type": ["integer", "null"]}
+CHUNK_FIELDS = {  # null only in a store built before they were recorded
+    "text": STR,
+    "section": STR,
+    "section_path": NULLABLE_STR,
+    "chunk_index": NULLABLE_INT,
+}
+RESULT = obj(  # one chunk, as otterwiki-semantic-search answers
+    ["name", "path", "snippet", "score", "distance", *CHUNK_FIELDS],
     name=STR,
     path=STR,
     snippet=STR,
     score=NUMBER,
     distance=NUMBER,
-    chunks={
-        "type": "array",
-        "items": obj(["text", "section", "score"], text=STR, section=STR, score=NUMBER),
-    },
+    total_chunks=NULLABLE_INT,
+    page_word_count=NULLABLE_INT,
+    **CHUNK_FIELDS,
+)
+PAGE_RESULT = obj(  # group=page
+    ["name", "path", "snippet", "score", "distance", "chunks"],
+    name=STR,
+    path=STR,
+    snippet=STR,
+    section=STR,
+    score=NUMBER,
+    distance=NUMBER,
+    chunks={"type": "array", "items": obj(list(CHUNK_FIELDS), score=NUMBER, **CHUNK_FIELDS)},
 )
 
 
@@ -41,13 +58,14 @@ def openapi_paths() -> dict[str, Any]:
     return {
         "/semantic-search": {
             "get": operation(
-                "Pages by meaning: one entry per page, best first, with its best chunks",
+                "Passages by meaning, best first: one entry per chunk (the older"
+                " otterwiki-semantic-search plugin's answer), or per page with group=page",
                 (
                     "200",
                     obj(
                         ["query", "results", "total"],
                         query=STR,
-                        results={"type": "array", "items": RESULT},
+                        results={"type": "array", "items": {"oneOf": [RESULT, PAGE_RESULT]}},
                         total=INT,
                         index=INDEX,
                     ),
@@ -56,11 +74,20 @@ def openapi_paths() -> dict[str, Any]:
                 ["422", "503"],
                 params=[
                     query_param("q", QUERY_TEXT, "what to look for, in plain words", required=True),
-                    query_param("n", {**LIMIT, "maximum": 50}, "pages to return (default 5)"),
+                    query_param(
+                        "n",
+                        {"type": "integer", "minimum": 1},
+                        "entries to return (default 5; above 50 is lowered to 50)",
+                    ),
                     query_param(
                         "max_chunks_per_page",
-                        {"type": "integer", "minimum": 1, "maximum": 20},
-                        "chunks shown per page (default 2)",
+                        {"type": "integer", "minimum": 1},
+                        "chunks of one page at most (default 2; above 5 is lowered to 5)",
+                    ),
+                    query_param(
+                        "group",
+                        {"type": "string", "enum": ["chunk", "page"]},
+                        "chunk (default): one entry per chunk; page: one entry per page",
                     ),
                 ],
             )

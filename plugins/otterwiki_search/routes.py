@@ -30,7 +30,9 @@ def runtime() -> SearchRuntime:
 def semantic_search() -> Response:
     search, _ = runtime().require()
     return json_response(
-        search.semantic(str_arg("q"), int_arg("n"), int_arg("max_chunks_per_page"))
+        search.semantic(
+            str_arg("q"), int_arg("n"), int_arg("max_chunks_per_page"), str_arg("group")
+        )
     )
 
 

@@ -12,13 +12,14 @@ from otterwiki_api.errors import Busy, Invalid, Unavailable, bounded_int
 from .embedding import Embedder, EmbedderUnavailable, EmbeddingFailed
 
 if TYPE_CHECKING:
-    from .store import VectorStore
+    from .store import StoreState, VectorStore
     from .sync import VectorSync
 
 log = logging.getLogger(__name__)
 
 RRF_K = 60
 MAX_RESULTS = 50
+MAX_CHUNKS_PER_PAGE = 5  # the older plugin's cap
 SNIPPET_CHARS = 200
 
 
@@ -27,6 +28,78 @@ def _snippet(text: str) -> str:
     if len(text) <= SNIPPET_CHARS:
         return text
     return text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+
+
+def _at_most(value: object, name: str, default: int, high: int) -> int:
+    """An integer of at least 1; a larger one than `high` is lowered to it."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > high:
+        return high
+    return bounded_int(value, name, default, 1, high)
+
+
+def _nearest(
+    state: StoreState, vector: Any, n: int, per_page: int, by_page: bool
+) -> list[tuple[dict[str, Any], float]]:
+    """The best chunks, at most `per_page` of a page, until there are `n` of them (or chunks of
+    `n` pages with `by_page`); asks the store for more neighbours until that is reached."""
+    k = n * per_page * 4
+    while True:
+        taken: dict[str, int] = {}
+        hits: list[tuple[dict[str, Any], float]] = []
+        for row, score in state.search(vector, k):
+            chunk = state.chunks[row]
+            page = chunk["page"]
+            full = by_page and page not in taken and len(taken) == n
+            if full or taken.get(page, 0) >= per_page:
+                continue
+            taken[page] = taken.get(page, 0) + 1
+            hits.append((chunk, score))
+            if not by_page and len(hits) == n:
+                return hits
+        if k >= len(state.chunks) or (by_page and len(taken) == n):
+            return hits
+        k *= 4
+
+
+def _entry(chunk: dict[str, Any], score: float) -> dict[str, Any]:
+    """One chunk as otterwiki-semantic-search answers it, plus our `score`."""
+    return {
+        "name": chunk["name"],
+        "path": chunk["path"],
+        "snippet": _snippet(chunk.get("plain", chunk["text"])),
+        "distance": round(1.0 - score, 6),
+        "score": round(score, 6),
+        "text": chunk["text"],
+        "section": chunk["section"],
+        "section_path": chunk.get("section_path"),
+        "chunk_index": chunk.get("chunk_index"),
+        "total_chunks": chunk.get("total_chunks"),
+        "page_word_count": chunk.get("page_word_count"),
+    }
+
+
+def _by_page(hits: list[tuple[dict[str, Any], float]], per_page: int) -> list[dict[str, Any]]:
+    """One entry per page in the order of its best chunk, with its best chunks."""
+    pages: dict[str, dict[str, Any]] = {}
+    for chunk, score in hits:
+        entry = _entry(chunk, score)
+        page = pages.setdefault(
+            chunk["page"],
+            {
+                "name": entry["name"],
+                "path": entry["path"],
+                "score": entry["score"],
+                "distance": entry["distance"],
+                "snippet": entry["snippet"],
+                "section": entry["section"],
+                "chunks": [],
+            },
+        )
+        if len(page["chunks"]) < per_page:
+            page["chunks"].append(
+                {k: entry[k] for k in ("text", "section", "section_path", "chunk_index", "score")}
+            )
+    return list(pages.values())
 
 
 class SemanticSearch:
@@ -61,47 +134,30 @@ class SemanticSearch:
             raise Unavailable(f"semantic search is unavailable: {e}") from None
 
     def semantic(
-        self, query: object, n: object = None, max_chunks_per_page: object = None
+        self,
+        query: object,
+        n: object = None,
+        max_chunks_per_page: object = None,
+        group: object = None,
     ) -> dict[str, Any]:
+        """The nearest chunks. By default one entry per chunk, best first, `n` entries in all,
+        at most `max_chunks_per_page` of one page: the contract of otterwiki-semantic-search,
+        whose clients read these fields. `group="page"` gives one entry per page instead, `n`
+        pages, each with its best chunks. Numbers above the maximum are lowered to it, as the
+        older plugin does."""
         if not isinstance(query, str) or not query.strip():
             raise Invalid("query parameter 'q' is required")
-        n = bounded_int(n, "n", 5, 1, MAX_RESULTS)
-        per_page = bounded_int(max_chunks_per_page, "max_chunks_per_page", 2, 1, 20)
+        if group not in (None, "chunk", "page"):
+            raise Invalid("group must be 'chunk' (one entry per chunk) or 'page'")
+        n = _at_most(n, "n", 5, MAX_RESULTS)
+        per_page = _at_most(max_chunks_per_page, "max_chunks_per_page", 2, MAX_CHUNKS_PER_PAGE)
         status = self.catch_up()
         state = self.store.read()
-        results: list[dict[str, Any]] = []
+        hits: list[tuple[dict[str, Any], float]] = []
         if state is not None and state.chunks:
-            vector = self._embed_query(query.strip())
-            k = n * per_page * 4
-            while True:
-                pages: dict[str, dict[str, Any]] = {}
-                for row, score in state.search(vector, k):
-                    chunk = state.chunks[row]
-                    page = pages.setdefault(
-                        chunk["page"],
-                        {
-                            "name": chunk["name"],
-                            "path": chunk["path"],
-                            "score": score,
-                            "chunks": [],
-                        },
-                    )
-                    if len(page["chunks"]) < per_page:
-                        page["chunks"].append(
-                            {
-                                "text": chunk["text"],
-                                "section": chunk["section"],
-                                "score": round(score, 6),
-                            }
-                        )
-                if len(pages) >= n or k >= len(state.chunks):
-                    break
-                k *= 4
-            for page in list(pages.values())[:n]:
-                page["score"] = round(page["score"], 6)
-                page["distance"] = round(1.0 - page["score"], 6)
-                page["snippet"] = _snippet(page["chunks"][0]["text"])
-                results.append(page)
+            by_page = group == "page"
+            hits = _nearest(state, self._embed_query(query.strip()), n, per_page, by_page)
+        results = _by_page(hits, per_page) if group == "page" else [_entry(c, s) for c, s in hits]
         return {
             "query": query.strip(),
             "results": results,
@@ -120,7 +176,7 @@ class SemanticSearch:
         limit = bounded_int(limit, "limit", 10, 1, MAX_RESULTS)
         depth = min(2 * limit, MAX_RESULTS)
         text = self.fulltext(query, depth)["results"]
-        vector = self.semantic(query, depth, 1)
+        vector = self.semantic(query, depth, 1, "page")
         fused: dict[str, dict[str, Any]] = {}
         for source, ranking in (("fulltext", text), ("semantic", vector["results"])):
             for rank, hit in enumerate(ranking, start=1):
@@ -130,10 +186,12 @@ class SemanticSearch:
                         "name": hit["name"],
                         "path": hit["path"],
                         "snippet": hit["snippet"],
+                        "section": hit.get("section"),
                         "score": 0.0,
                         "ranks": {},
                     },
                 )
+                entry["section"] = entry["section"] or hit.get("section")
                 entry["score"] += 1.0 / (RRF_K + rank)
                 entry["ranks"][source] = rank
         ordered = sorted(fused.values(), key=lambda e: e["score"], reverse=True)[:limit]

@@ -72,7 +72,7 @@ class StoreState:
     identity: dict[str, Any]  # embedder, model, dimension, chunking: what the vectors mean
     head: str | None = None  # the git commit the store reflects
     job: dict[str, Any] | None = None  # unfinished (re)indexing work, see sync.py
-    chunks: list[dict[str, Any]] = field(default_factory=list)  # page, path, name, section, text
+    chunks: list[dict[str, Any]] = field(default_factory=list)  # page, path, name, section, text…
     vectors: np.ndarray = field(default_factory=lambda: empty_vectors(0))
     _faiss: Any = None  # the FAISS index of `vectors`, built at the first search
     _pages: frozenset[str] | None = None  # the pages of `chunks`, built at the first ask

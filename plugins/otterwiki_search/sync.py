@@ -202,6 +202,7 @@ class VectorSync:
                 blob.decode("utf-8", "replace"),
                 self.chunking.size,
                 self.chunking.overlap,
+                self.embedder.fits,
             )
             chunks += [
                 {
@@ -209,10 +210,14 @@ class VectorSync:
                     "path": shown,
                     "name": parts.title,
                     "section": c.section,
+                    "section_path": c.context,
+                    "chunk_index": i,
+                    "total_chunks": len(parts.chunks),
+                    "page_word_count": parts.words,
                     "text": c.text,
                     "embed": c.embed_text,
                 }
-                for c in parts.chunks
+                for i, c in enumerate(parts.chunks)
             ]
         vectors = (
             self.embedder.embed([c.pop("embed") for c in chunks])
@@ -228,4 +233,5 @@ def _describe(ident: dict[str, Any]) -> str:
     return (
         f"{ident.get('embedder')}/{ident.get('model')}/{ident.get('dimension')}d"
         f"/chunks {ident.get('chunk_size')}+{ident.get('chunk_overlap')}"
+        f" layout {ident.get('chunk_layout', 1)}"
     )
