@@ -11,6 +11,7 @@ from otterwiki.plugins import hookimpl
 
 from .runtime import SearchRuntime
 from .settings import SearchSettings
+from .webpage import SearchPageHooks, page
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def build_runtime(config: Any, repository: str) -> SearchRuntime:
     return SearchRuntime(settings, search, sync)
 
 
-class SearchPlugin:
+class SearchPlugin(SearchPageHooks):
     def __init__(self) -> None:
         self.runtime: SearchRuntime | None = None
 
@@ -77,6 +78,7 @@ class SearchPlugin:
 
         app.extensions.setdefault("wikibot_openapi_paths", {}).update(openapi_paths())
         app.register_blueprint(bp)
+        app.register_blueprint(page)  # the page for people, /-/semantic-search (webpage.py)
         csrf = app.extensions.get("csrf")
         if csrf is not None:
             csrf.exempt(bp)
