@@ -18,6 +18,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,13 +26,14 @@ from .atomicfile import clear_leftovers, temp_path
 from .frontmatter import page_category, page_tags, page_title, split_frontmatter
 from .gitcli import Commit, Git
 from .pagepaths import display_path, filename_for
+from .plaintext import page_sections
 from .repolock import FileLock
 from .wikilinks import extract_links
 
 log = logging.getLogger(__name__)
 _INHERITED: list[sqlite3.Connection] = []  # connections a forked process got from its parent
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"  # 4: one fts row per section, porter stemming, plain text
 TAG_SEPARATOR = "\x1f"  # tags are stored joined: splitting is much cheaper than JSON per row
 _BLOB_BATCH = 2000
 
@@ -64,9 +66,28 @@ CREATE TABLE links (source_id INTEGER NOT NULL, target TEXT NOT NULL);
 CREATE INDEX links_target ON links(target);
 CREATE INDEX links_source ON links(source_id);
 CREATE VIRTUAL TABLE fts USING fts5(
-    title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+    title, headings, text, page UNINDEXED,
+    tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'
 );
 """
+# One fts row per section; its rowid is (page id << SECTION_BITS) + the section's number, so a
+# page's rows are one rowid range (deleted without a scan) and a match's page is rowid >> 16
+# without reading the row. Columns weighted for BM25: title, headings, text, page (unindexed).
+SECTION_BITS = 16
+RANK = "bm25(10.0, 4.0, 1.0, 0.0)"
+SNIPPET_TOKENS = 24
+# Common English words that match nearly every page: dropped from a query that has other words,
+# so "how do I configure backups" ranks by "configure backups".
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves""".split()
+)
 
 PAGE_COLUMNS = (
     "id, filename, key, path, name, title, category, tags, words, size, revision, author, email,"
@@ -110,14 +131,23 @@ class PageRow:
         return cls(*values)
 
 
-def fts_query(text: str, operator: str = "AND") -> str | None:
-    """Free text to a safe FTS5 query: every word (AND) or any word (OR), the last as a prefix."""
+def query_words(text: str) -> list[str]:
+    """The words of a query that decide its ranking: stopwords go unless there is nothing else."""
     words = re.findall(r"\w+", text)
-    if not words:
-        return None
+    content = [w for w in words if w.lower() not in STOPWORDS]
+    return content or words
+
+
+def fts_terms(words: list[str]) -> list[str]:
+    """Words as safe FTS5 terms (quoted), the last a prefix (the word being typed)."""
     terms = [f'"{w}"' for w in words]
     terms[-1] += "*"
-    return f" {operator} ".join(terms)
+    return terms
+
+
+def fts_query(words: list[str], operator: str = "AND") -> str:
+    """Words to an FTS5 query: every word (AND) or any word (OR)."""
+    return f" {operator} ".join(fts_terms(words))
 
 
 class PageIndex:
@@ -342,26 +372,38 @@ class PageIndex:
     def search(
         self, text: str, limit: int, any_word_fallback: bool = True
     ) -> tuple[list[tuple[PageRow, str, float]], int]:
-        """Pages matching every word — or, when none does, any word (a question in plain words
-        rarely has all its words on one page) — best first by BM25 (title weighted)."""
-        query = fts_query(text)
-        if query is None:
+        """Pages having every word — or, when none has, any word (a question in plain words
+        rarely has all its words on one page) — best first by the BM25 of their best section, so
+        a focused section beats a long page's scattered mentions; each with a snippet of that
+        section."""
+        words = query_words(text)
+        if not words:
             return [], 0
         conn = self._read()
-        total = conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (query,)).fetchone()[0]
-        if total == 0 and any_word_fallback and " AND " in query:
-            query = fts_query(text, "OR") or query
-            total = conn.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (query,)).fetchone()[
-                0
-            ]
-        rows = conn.execute(
-            f"SELECT {', '.join('p.' + c.strip() for c in PAGE_COLUMNS.split(','))},"
-            " snippet(fts, 1, '', '', '…', 24), bm25(fts, 8.0, 1.0) AS rank"
-            " FROM fts JOIN pages p ON p.id = fts.rowid WHERE fts MATCH ?"
-            " ORDER BY rank LIMIT ?",
-            (query, limit),
-        ).fetchall()
-        return [(PageRow.from_row(r[:-2]), r[-2], round(-r[-1], 6)) for r in rows], total
+        pages = _pages_with_every_word(conn, words)
+        if pages is not None and not pages:
+            if not any_word_fallback:
+                return [], 0
+            pages = None  # any word: every match counts
+        query = fts_query(words, "OR")
+        if pages is None:
+            sql = f"SELECT count(DISTINCT rowid >> {SECTION_BITS}) FROM fts WHERE fts MATCH ?"
+            total = conn.execute(sql, (query,)).fetchone()[0]
+        else:
+            total = len(pages)
+        best = _best_sections(conn, query, pages, limit)
+        rows = self._rows_by_id([rowid >> SECTION_BITS for rowid, _ in best])
+        return [
+            (rows[rowid >> SECTION_BITS], _snippet(conn, query, rowid), round(-rank, 6))
+            for rowid, rank in best
+        ], total
+
+    def _rows_by_id(self, ids: list[int]) -> dict[int, PageRow]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT {PAGE_COLUMNS} FROM pages WHERE id IN ({marks})"
+        return {row[0]: PageRow.from_row(row) for row in self._connect().execute(sql, ids)}
 
     def links(self, key: str) -> tuple[list[str], list[str]]:
         """(keys this page links to, file names of pages linking to it)."""
@@ -418,6 +460,46 @@ class PageIndex:
         return found
 
 
+def _pages_with_every_word(conn: sqlite3.Connection, words: list[str]) -> set[int] | None:
+    """Ids of the pages having every word, each anywhere on the page (not necessarily in one
+    section); None for a one-word query, where every match has every word."""
+    if len(words) < 2:
+        return None
+    terms = fts_terms(words)
+    one = f"SELECT rowid >> {SECTION_BITS} FROM fts WHERE fts MATCH ?"
+    return {r[0] for r in conn.execute(" INTERSECT ".join([one] * len(terms)), terms)}
+
+
+def _best_sections(
+    conn: sqlite3.Connection, query: str, pages: set[int] | None, limit: int
+) -> list[tuple[int, float]]:
+    """(rowid, rank) of the best section of each of the `limit` best pages (of `pages` only,
+    when given). FTS5 ranks every match once; reading stops at the last page needed."""
+    sql = f"SELECT rowid, rank FROM fts WHERE fts MATCH ? AND rank MATCH '{RANK}' ORDER BY rank"
+    best: list[tuple[int, float]] = []
+    seen: set[int] = set()
+    with closing(conn.execute(sql, (query,))) as rows:  # closed: an open read blocks writers
+        for rowid, rank in rows:
+            page = rowid >> SECTION_BITS
+            if page in seen or (pages is not None and page not in pages):
+                continue
+            seen.add(page)
+            best.append((rowid, rank))
+            if len(best) >= limit:
+                break
+    return best
+
+
+def _snippet(conn: sqlite3.Connection, query: str, rowid: int) -> str:
+    """Words of a section's text around the query's matches, which are marked `**word**`."""
+    sql = (
+        f"SELECT snippet(fts, 2, '**', '**', '…', {SNIPPET_TOKENS}) FROM fts"
+        " WHERE fts MATCH ? AND rowid = ?"
+    )
+    row = conn.execute(sql, (query, rowid)).fetchone()
+    return row[0] if row else ""
+
+
 def _latest_changes(
     commits: list[Commit], only: set[str] | None = None
 ) -> dict[str, tuple[str, Commit]]:
@@ -441,7 +523,7 @@ def _delete_page(conn: sqlite3.Connection, filename: str) -> None:
         return
     page_id = row[0]
     conn.execute("DELETE FROM pages WHERE id = ?", (page_id,))
-    conn.execute("DELETE FROM fts WHERE rowid = ?", (page_id,))
+    _unindex_text(conn, page_id)
     conn.execute("DELETE FROM tags WHERE page_id = ?", (page_id,))
     conn.execute("DELETE FROM links WHERE source_id = ?", (page_id,))
 
@@ -484,17 +566,35 @@ def _upsert_page(
             " revision=?, author=?, email=?, updated_at=?, message=? WHERE id = ?",
             (*values, page_id),
         )
-        conn.execute("DELETE FROM fts WHERE rowid = ?", (page_id,))
+        _unindex_text(conn, page_id)
         conn.execute("DELETE FROM tags WHERE page_id = ?", (page_id,))
         conn.execute("DELETE FROM links WHERE source_id = ?", (page_id,))
     searchable_title = " ".join(filter(None, [name, path.replace("/", " "), title]))
-    conn.execute(
-        "INSERT INTO fts (rowid, title, body) VALUES (?, ?, ?)", (page_id, searchable_title, body)
-    )
+    _index_text(conn, page_id, searchable_title, body)
     conn.executemany(
         "INSERT INTO tags VALUES (?, ?)", [(page_id, t) for t in {t.lower() for t in tags}]
     )
     conn.executemany(
         "INSERT INTO links VALUES (?, ?)",
         [(page_id, k) for k in extract_links(content, rules.retain_case, rules.wikilink_style)],
+    )
+
+
+def _index_text(conn: sqlite3.Connection, page_id: int, title: str, body: str) -> None:
+    """One fts row per section of the page, each carrying the page's title words."""
+    first = page_id << SECTION_BITS
+    conn.executemany(
+        "INSERT INTO fts (rowid, title, headings, text, page) VALUES (?, ?, ?, ?, ?)",
+        [
+            (first + number, title, section.trail, section.text, page_id)
+            for number, section in enumerate(page_sections(body, 1 << SECTION_BITS))
+        ],
+    )
+
+
+def _unindex_text(conn: sqlite3.Connection, page_id: int) -> None:
+    """Remove every section of the page: its rows are one rowid range."""
+    first = page_id << SECTION_BITS
+    conn.execute(
+        "DELETE FROM fts WHERE rowid BETWEEN ? AND ?", (first, first + (1 << SECTION_BITS) - 1)
     )
