@@ -6,7 +6,8 @@ restart, static tokens, the approval page, and AuthKit tokens checked against a 
 from __future__ import annotations
 
 import base64
-import json
+import hashlib
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -144,11 +145,18 @@ def test_claude_ai_flow_against_wikibot_serve(serve: WikiServe) -> None:
     assert _initialize(serve.url, first.access_token) == 401
     assert _initialize(serve.url, second["access_token"]) == 200
 
-    # the state file keeps digests only: nothing in it can be presented as a token
-    with open(serve.data_dir + "/mcp-oauth.json", encoding="utf-8") as f:
-        stored = f.read()
-    assert set(json.loads(stored)) >= {"clients", "access", "refresh"}
-    assert second["access_token"] not in stored and second["refresh_token"] not in stored
+    # the state database keeps digests only: nothing in it can be presented as a token
+    stored = b"".join(
+        open(serve.data_dir + "/mcp-oauth.sqlite3" + suffix, "rb").read()
+        for suffix in ("", "-wal")
+        if os.path.exists(serve.data_dir + "/mcp-oauth.sqlite3" + suffix)
+    )
+    assert (
+        b'"client_id"' in stored
+        and hashlib.sha256(second["access_token"].encode()).hexdigest().encode() in stored
+    )
+    assert second["access_token"].encode() not in stored
+    assert second["refresh_token"].encode() not in stored
 
     # a restart keeps clients and tokens (WIKIBOT_MCP_STATE_PATH in the data folder)
     serve.stop()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -116,16 +116,23 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _age(state_path: str, section: str, token: str) -> None:
-    """Let time pass for one token: its stored expiry moves into the past. The state file is the
-    documented store (digests only, re-read when it changes); the smallest TTL is 60 s, too long
-    to wait for in a test."""
-    with open(state_path, encoding="utf-8") as f:
-        state = json.load(f)
-    state[section][_digest(token)]["expires_at"] = int(time.time()) - 1
-    with open(state_path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(state, f)
-    os.replace(state_path + ".tmp", state_path)
+def _expiry(database: str, section: str, token: str) -> float:
+    """A token's stored expiry, from the documented store (one row per token, by digest)."""
+    with closing(sqlite3.connect(database)) as db:
+        query = "SELECT expires_at FROM entries WHERE section = ? AND key = ?"
+        return float(db.execute(query, (section, _digest(token))).fetchone()[0])
+
+
+def _age(database: str, section: str, token: str) -> None:
+    """Let time pass for one token: its stored expiry moves into the past (the smallest TTL is
+    60 s, too long to wait for in a test)."""
+    past = int(time.time()) - 1
+    with closing(sqlite3.connect(database)) as db, db:
+        db.execute(
+            "UPDATE entries SET expires_at = ?, value = json_set(value, '$.expires_at', ?) "
+            "WHERE section = ? AND key = ?",
+            (past, past, section, _digest(token)),
+        )
 
 
 def test_tokens_live_as_long_as_configured_and_no_longer(live_url: str, tmp_path: Any) -> None:
@@ -136,16 +143,15 @@ def test_tokens_live_as_long_as_configured_and_no_longer(live_url: str, tmp_path
         login = oauth_login(server.url, KEYS["admin"], *OTTO)
         after = int(time.time()) + 1
         assert login["expires_in"] == 90
-        with open(state_path, encoding="utf-8") as f:
-            state = json.load(f)
-        access = state["access"][_digest(login["access_token"])]["expires_at"]
-        refresh_at = state["refresh"][_digest(login["refresh_token"])]["expires_at"]
+        database = str(tmp_path / "oauth.sqlite3")  # a .json path names the database beside it
+        access = _expiry(database, "access", login["access_token"])
+        refresh_at = _expiry(database, "refresh", login["refresh_token"])
         assert before + 90 <= access <= after + 90
         assert before + 600 <= refresh_at <= after + 600
 
         mcp_url = server.url + "/mcp"
         assert initialize(mcp_url, login["access_token"]) == 200
-        _age(state_path, "access", login["access_token"])
+        _age(database, "access", login["access_token"])
         assert initialize(mcp_url, login["access_token"]) == 401
 
         # the refresh token outlives its access token and gets a new pair
@@ -156,7 +162,7 @@ def test_tokens_live_as_long_as_configured_and_no_longer(live_url: str, tmp_path
         assert initialize(mcp_url, pair["access_token"]) == 200
 
         # an expired refresh token gets nothing
-        _age(state_path, "refresh", pair["refresh_token"])
+        _age(database, "refresh", pair["refresh_token"])
         expired = refresh(server.url, login["client_id"], pair["refresh_token"])
         assert expired.status_code == 400 and expired.json()["error"] == "invalid_grant"
 

@@ -37,7 +37,7 @@ from starlette.routing import Route
 from . import approval
 from .approval import Identity
 from .oauth_errors import ClientErrors
-from .oauth_store import OAuthStore
+from .oauth_store import OAuthStore, Transaction
 
 APPROVAL_PATH = "/oauth/approve"
 PENDING_TTL = 600
@@ -156,16 +156,13 @@ class LocalOAuthProvider(OAuthProvider):
         if not client_info.client_id:
             raise ValueError("client_id is required")
         check_registration(client_info)
-        now = time.time()
-        with self.store.change() as state:
-            clients = state["clients"]
-            for stale in [
-                cid
-                for cid, c in clients.items()
-                if c.get("last_used", c.get("client_id_issued_at", now)) < now - UNUSED_CLIENT_TTL
-            ]:
-                del clients[stale]
-            clients[client_info.client_id] = client_info.model_dump(mode="json", exclude_none=True)
+        with self.store.transaction() as tx:
+            tx.drop_unused_clients(time.time() - UNUSED_CLIENT_TTL)
+            tx.put(
+                "clients",
+                client_info.client_id,
+                client_info.model_dump(mode="json", exclude_none=True),
+            )
 
     # -- authorization: the approval page stands between /authorize and the code ----------------
     def _check_resource(self, resource: str | None) -> None:
@@ -187,17 +184,21 @@ class LocalOAuthProvider(OAuthProvider):
     ) -> str:
         self._check_resource(params.resource)
         request_id = secrets.token_urlsafe(24)
-        with self.store.change() as state:
-            state["pending"][request_id] = {
-                "client_id": client.client_id,
-                "state": params.state,
-                "scopes": params.scopes or [],
-                "code_challenge": params.code_challenge,
-                "redirect_uri": str(params.redirect_uri),
-                "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
-                "resource": params.resource,
-                "expires_at": time.time() + PENDING_TTL,
-            }
+        with self.store.transaction() as tx:
+            tx.put(
+                "pending",
+                request_id,
+                {
+                    "client_id": client.client_id,
+                    "state": params.state,
+                    "scopes": params.scopes or [],
+                    "code_challenge": params.code_challenge,
+                    "redirect_uri": str(params.redirect_uri),
+                    "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
+                    "resource": params.resource,
+                    "expires_at": time.time() + PENDING_TTL,
+                },
+            )
         return f"{str(self.base_url).rstrip('/')}{APPROVAL_PATH}?request={request_id}"
 
     def _live(self, section: str, key: str, client_id: str | None = None) -> dict[str, Any] | None:
@@ -211,8 +212,8 @@ class LocalOAuthProvider(OAuthProvider):
 
     def _decide(self, request_id: str, identity: Identity | None) -> str | None:
         """Consume the pending request: a redirect carrying a code (approved) or an error."""
-        with self.store.change() as state:
-            pending = state["pending"].pop(request_id, None)
+        with self.store.transaction() as tx:
+            pending = tx.pop("pending", request_id)
             if not pending or pending["expires_at"] < time.time():
                 return None
             if identity is None:
@@ -220,11 +221,15 @@ class LocalOAuthProvider(OAuthProvider):
                     pending["redirect_uri"], error="access_denied", state=pending["state"]
                 )
             code = secrets.token_urlsafe(32)
-            state["codes"][hash_key(code)] = {
-                **pending,
-                "identity": {"name": identity.name, "email": identity.email},
-                "expires_at": time.time() + CODE_TTL,
-            }
+            tx.put(
+                "codes",
+                hash_key(code),
+                {
+                    **pending,
+                    "identity": {"name": identity.name, "email": identity.email},
+                    "expires_at": time.time() + CODE_TTL,
+                },
+            )
         return construct_redirect_uri(pending["redirect_uri"], code=code, state=pending["state"])
 
     async def approval_page(self, request: Request) -> Response:
@@ -284,13 +289,13 @@ class LocalOAuthProvider(OAuthProvider):
     def _count_failure(self, request_id: str) -> int:
         """One more wrong key for this approval request (shared by every process through the
         store); at `KEY_TRIES` the request is gone."""
-        with self.store.change() as state:
-            pending = state["pending"].get(request_id)
+        with self.store.transaction() as tx:
+            pending = tx.pop("pending", request_id)
             if pending is None:
                 return KEY_TRIES
             pending["failures"] = pending.get("failures", 0) + 1
-            if pending["failures"] >= KEY_TRIES:
-                del state["pending"][request_id]
+            if pending["failures"] < KEY_TRIES:
+                tx.put("pending", request_id, pending)
             return int(pending["failures"])
 
     def get_routes(self, mcp_path: str | None = None) -> list[Route]:
@@ -312,12 +317,8 @@ class LocalOAuthProvider(OAuthProvider):
         if found is None:
             return None
         if found.get("used"):  # a code used twice: what it gave is revoked (RFC 6749 4.1.2),
-            origin = hash_key(authorization_code)  # refreshed pairs included
-            with self.store.change() as state:
-                for section in ("access", "refresh"):
-                    gone = [k for k, v in state[section].items() if v.get("origin") == origin]
-                    for key in gone:
-                        del state[section][key]
+            with self.store.transaction() as tx:  # refreshed pairs included
+                tx.drop_grant(hash_key(authorization_code))
             return None
         return AuthorizationCode(
             code=authorization_code,
@@ -333,7 +334,7 @@ class LocalOAuthProvider(OAuthProvider):
 
     def _issue(
         self,
-        state: dict[str, dict[str, Any]],
+        tx: Transaction,
         client_id: str,
         scopes: list[str],
         identity: dict[str, Any],
@@ -351,18 +352,27 @@ class LocalOAuthProvider(OAuthProvider):
             "resource": resource or self._resource(),  # a client naming none gets this server
             "origin": origin,
         }
-        state["access"][hash_key(access)] = {
-            **grant,
-            "refresh": hash_key(refresh),
-            "expires_at": int(now + self.access_token_ttl),
-        }
-        state["refresh"][hash_key(refresh)] = {
-            **grant,
-            "access": hash_key(access),
-            "expires_at": int(now + self.refresh_token_ttl),
-        }
-        if client_id in state["clients"]:  # in use: not an unused registration
-            state["clients"][client_id]["last_used"] = int(now)
+        tx.put(
+            "access",
+            hash_key(access),
+            {
+                **grant,
+                "refresh": hash_key(refresh),
+                "expires_at": int(now + self.access_token_ttl),
+            },
+        )
+        tx.put(
+            "refresh",
+            hash_key(refresh),
+            {
+                **grant,
+                "access": hash_key(access),
+                "expires_at": int(now + self.refresh_token_ttl),
+            },
+        )
+        client = tx.get("clients", client_id)
+        if client is not None:  # in use: not an unused registration
+            tx.put("clients", client_id, {**client, "last_used": int(now)})
         return OAuthToken(
             access_token=access,
             token_type="Bearer",
@@ -375,13 +385,13 @@ class LocalOAuthProvider(OAuthProvider):
         self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
     ) -> OAuthToken:
         origin = hash_key(authorization_code.code)
-        with self.store.change() as state:
-            found = state["codes"].get(origin)
+        with self.store.transaction() as tx:
+            found = tx.get("codes", origin)
             if not found or found.get("used") or found["client_id"] != client.client_id:
                 raise TokenError("invalid_grant", "authorization code not found or already used")
-            found["used"] = True  # kept until it expires: a second use revokes the grant
+            tx.put("codes", origin, {**found, "used": True})  # kept: a second use revokes
             return self._issue(
-                state,
+                tx,
                 found["client_id"],
                 found["scopes"],
                 found["identity"],
@@ -410,15 +420,15 @@ class LocalOAuthProvider(OAuthProvider):
         refresh_token: RefreshToken,
         scopes: list[str],
     ) -> OAuthToken:
-        with self.store.change() as state:
-            found = state["refresh"].pop(hash_key(refresh_token.token), None)
+        with self.store.transaction() as tx:
+            found = tx.pop("refresh", hash_key(refresh_token.token))
             if not found or found["client_id"] != client.client_id:
                 raise TokenError("invalid_grant", "refresh token not found or already used")
             if not set(scopes) <= set(found["scopes"]):
                 raise TokenError("invalid_scope", "more scopes than the original grant")
-            state["access"].pop(found.get("access", ""), None)  # rotation: the old pair ends
+            tx.pop("access", found.get("access", ""))  # rotation: the old pair ends
             return self._issue(
-                state,
+                tx,
                 found["client_id"],
                 scopes or found["scopes"],
                 found["identity"],
@@ -442,9 +452,9 @@ class LocalOAuthProvider(OAuthProvider):
         )
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
-        with self.store.change() as state:
+        with self.store.transaction() as tx:
             key = hash_key(token.token)
             for section, partner in (("access", "refresh"), ("refresh", "access")):
-                entry = state[section].pop(key, None)
+                entry = tx.pop(section, key)
                 if entry:  # each entry names its partner's digest under the partner's section
-                    state[partner].pop(entry.get(partner, ""), None)
+                    tx.pop(partner, entry.get(partner, ""))
