@@ -39,7 +39,7 @@ def build_asgi(
 ) -> OriginRouter:
     parts = AuthParts(settings, check_key, site_name=site_name)
     return OriginRouter(
-        lambda origin: build_http_app(backend, build_auth(parts, origin), settings),
-        settings.base_url,
-        settings.max_origins,
+        lambda origin: build_auth(parts, origin),
+        lambda origin, auth: build_http_app(backend, auth, settings),
+        settings,
     )

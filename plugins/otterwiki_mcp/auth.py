@@ -8,12 +8,12 @@ accepted alongside either OAuth mode (MultiAuth).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastmcp.server.auth import AuthProvider, MultiAuth
 from fastmcp.server.auth.providers.workos import AuthKitProvider
 
-from .local_oauth import KeyCheck, LocalOAuthProvider
+from .local_oauth import Attempts, KeyCheck, LocalOAuthProvider
 from .oauth_store import OAuthStore
 from .settings import McpSettings
 from .tokens import HashedTokenVerifier
@@ -22,12 +22,14 @@ from .tokens import HashedTokenVerifier
 @dataclass
 class AuthParts:
     """What every origin's provider shares: the settings, the local server's state, the key
-    check for its approval page."""
+    check for its approval page and the count of wrong keys per address (one count whatever
+    Host header a guesser sends)."""
 
     settings: McpSettings
     check_key: KeyCheck
     store: OAuthStore | None = None
     site_name: str = "the wiki"
+    attempts: Attempts = field(default_factory=Attempts)
 
     def __post_init__(self) -> None:
         if self.settings.auth == "local" and self.store is None:
@@ -46,6 +48,7 @@ def build_auth(parts: AuthParts, origin: str) -> AuthProvider:
             access_token_ttl=settings.access_token_ttl,
             refresh_token_ttl=settings.refresh_token_ttl,
             site_name=parts.site_name,
+            attempts=parts.attempts,
         )
     elif settings.auth == "authkit":
         assert settings.authkit_domain

@@ -131,6 +131,7 @@ class LocalOAuthProvider(OAuthProvider):
         access_token_ttl: int = 3600,
         refresh_token_ttl: int = 30 * 86400,
         site_name: str = "the wiki",
+        attempts: Attempts | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -142,7 +143,7 @@ class LocalOAuthProvider(OAuthProvider):
         self.access_token_ttl = access_token_ttl
         self.refresh_token_ttl = refresh_token_ttl
         self.site_name = site_name
-        self.attempts = Attempts()
+        self.attempts = attempts or Attempts()
 
     # -- clients -------------------------------------------------------------------------------
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
