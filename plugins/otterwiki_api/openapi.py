@@ -552,11 +552,20 @@ def openapi_document(
                                 ["name", "path", "snippet", "score"],
                                 name=STR,
                                 path=STR,
-                                snippet=STR,
-                                score={"type": "number"},
+                                snippet={
+                                    "type": "string",
+                                    "description": "plain text (markup removed, one line) of"
+                                    " the page's best section around the matches, each matched"
+                                    " word marked `**word**`; `…` where text was cut",
+                                },
+                                score={
+                                    "type": "number",
+                                    "description": "BM25 of the page's best section (title"
+                                    " weighted most, then headings); higher is better",
+                                },
                             ),
                         },
-                        total=INT,
+                        total={"type": "integer", "description": "pages matching"},
                     ),
                     "results",
                 ),
@@ -565,7 +574,10 @@ def openapi_document(
                     query_param(
                         "q",
                         QUERY_TEXT,
-                        "words to find (not only whitespace)",
+                        "words to find (not only whitespace): pages with every word, or any word"
+                        " when none has them all; words match by stem (`running` finds `runs`),"
+                        " the last also as a prefix; common English words (`the`, `how`, …) are"
+                        " left out when the query has others",
                         required=True,
                     ),
                     query_param("limit", LIMIT, "number of results (default 50)"),

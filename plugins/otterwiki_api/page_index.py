@@ -393,8 +393,9 @@ class PageIndex:
             total = len(pages)
         best = _best_sections(conn, query, pages, limit)
         rows = self._rows_by_id([rowid >> SECTION_BITS for rowid, _ in best])
+        snippets = _snippets(conn, query, [rowid for rowid, _ in best])
         return [
-            (rows[rowid >> SECTION_BITS], _snippet(conn, query, rowid), round(-rank, 6))
+            (rows[rowid >> SECTION_BITS], snippets.get(rowid, ""), round(-rank, 6))
             for rowid, rank in best
         ], total
 
@@ -490,14 +491,18 @@ def _best_sections(
     return best
 
 
-def _snippet(conn: sqlite3.Connection, query: str, rowid: int) -> str:
-    """Words of a section's text around the query's matches, which are marked `**word**`."""
+def _snippets(conn: sqlite3.Connection, query: str, rowids: list[int]) -> dict[int, str]:
+    """Words of each section's text around the query's matches, which are marked `**word**`.
+    One query over the rowids' range: FTS5 reads a prefix term's matches once per query, and
+    `+rowid IN` (not given to FTS5) only decides which rows get a snippet."""
+    if not rowids:
+        return {}
+    marks = ",".join("?" * len(rowids))
     sql = (
-        f"SELECT snippet(fts, 2, '**', '**', '…', {SNIPPET_TOKENS}) FROM fts"
-        " WHERE fts MATCH ? AND rowid = ?"
+        f"SELECT rowid, snippet(fts, 2, '**', '**', '…', {SNIPPET_TOKENS}) FROM fts"
+        f" WHERE fts MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN ({marks})"
     )
-    row = conn.execute(sql, (query, rowid)).fetchone()
-    return row[0] if row else ""
+    return dict(conn.execute(sql, (query, min(rowids), max(rowids), *rowids)))
 
 
 def _latest_changes(

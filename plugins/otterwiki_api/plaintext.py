@@ -26,17 +26,18 @@ _DROPPED_LINE = re.compile(
     r"|\[[^\]]+\]:\s*\S.*"  # a link reference definition
     r")\s*$"
 )
+_LINE_MARKS = frozenset("|-*_=[>+0123456789")  # what a line with line markup starts with
 _LINE_PREFIX = re.compile(r"^\s*(?:>\s*)*(?:[-+*]\s+|\d+[.)]\s+)?")
-_INLINE = (
-    (re.compile(r"<!--.*?-->", re.S), " "),
-    (re.compile(r"\[\[([^\]|]*)\|?([^\]]*)\]\]"), r"\1 \2"),  # [[target]], [[label|target]]
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # ![alt](src)
-    (re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])"), r"\1"),  # [text](url), [text][ref]
-    (re.compile(r"<((?:https?|mailto):[^>\s]+)>"), r"\1"),  # <https://…> autolinks
-    (re.compile(r"</?[A-Za-z][^>]*>"), " "),  # HTML tags (their text stays)
+_INLINE = (  # (a character the markup needs, its pattern, the replacement)
+    ("<", re.compile(r"<!--.*?-->", re.S), " "),
+    ("[", re.compile(r"\[\[([^\]|]*)\|?([^\]]*)\]\]"), r"\1 \2"),  # [[target]], [[label|target]]
+    ("[", re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # ![alt](src)
+    ("[", re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])"), r"\1"),  # [text](url), [text][ref]
+    ("<", re.compile(r"<((?:https?|mailto):[^>\s]+)>"), r"\1"),  # <https://…> autolinks
+    ("<", re.compile(r"</?[A-Za-z][^>]*>"), " "),  # HTML tags (their text stays)
 )
-_MARKERS = re.compile(r"[*`|]+|~~|(?<!\w)_+|_+(?!\w)")
-_SPACE = re.compile(r"\s+")
+_MARKERS = str.maketrans("*`|", "   ")  # emphasis, code spans, table cells
+_UNDERSCORES = re.compile(r"\b_+|_+\b")  # _emphasis_, not snake_case
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def _trails(marks: list[tuple[int, str]]) -> list[str]:
     stack: list[tuple[int, str]] = []
     trails = []
     for level, text in marks:
-        stack = [(lvl, t) for lvl, t in stack if lvl < level] + [(level, plain_text(text))]
+        words = " ".join(_inline(text).split())
+        stack = [(lvl, t) for lvl, t in stack if lvl < level] + [(level, words)]
         trails.append(" ".join(t for _, t in stack if t))
     return trails
 
@@ -86,17 +88,32 @@ def plain_text(markdown: str) -> str:
     """The words a reader sees, on one line: code keeps its text, markup goes."""
     parts: list[str] = []
     done = 0
-    for block in _FENCED.finditer(markdown):
+    blocks = _FENCED.finditer(markdown) if "``" in markdown or "~~" in markdown else ()
+    for block in blocks:
         parts += [_prose(markdown[done : block.start()]), block.group("code").replace("*", " ")]
         done = block.end()
     parts.append(_prose(markdown[done:]))
-    return _SPACE.sub(" ", " ".join(parts)).strip()
+    return " ".join(" ".join(parts).split())
 
 
 def _prose(markdown: str) -> str:
     """Markdown outside code blocks as plain words: line markup first, then inline markup."""
-    lines = (line for line in markdown.splitlines() if not _DROPPED_LINE.match(line))
-    text = " \n".join(_LINE_PREFIX.sub("", line, count=1) for line in lines)
-    for pattern, replacement in _INLINE:
-        text = pattern.sub(replacement, text)
-    return _MARKERS.sub(" ", html.unescape(text))
+    kept = []
+    for line in markdown.splitlines():
+        if line.lstrip()[:1] in _LINE_MARKS:  # most lines start with a word: no regex needed
+            if _DROPPED_LINE.match(line):
+                continue
+            line = _LINE_PREFIX.sub("", line, count=1)
+        kept.append(line)
+    return _inline(" \n".join(kept))
+
+
+def _inline(text: str) -> str:
+    """Inline markup removed: links and images keep their text, tags and emphasis go."""
+    for needle, pattern, replacement in _INLINE:
+        if needle in text:  # a quick look first: most text has no markup of most kinds
+            text = pattern.sub(replacement, text)
+    if "&" in text:
+        text = html.unescape(text)
+    text = text.translate(_MARKERS).replace("~~", " ")
+    return _UNDERSCORES.sub(" ", text) if "_" in text else text
