@@ -147,3 +147,28 @@ def test_catch_up_after_edit_and_delete_keeps_search_right(client_api, unique, r
     git(repo, "-c", "user.name=Ext", "-c", "user.email=e@x", "commit", "-q", "-m", "rm")
     for word in (old, new, kept):
         assert client_api.get("/search", params={"q": word})[1]["total"] == 0
+
+
+def test_plain_text_keeps_what_a_reader_sees():
+    from otterwiki_api.plaintext import page_sections, plain_text
+
+    markdown = (
+        "Intro with _emphasis_, snake_case, ~~old~~ and &amp; [[Other Page]] [[shown|Target]].\n"
+        "> quoted\n- item\n1. first\n\n---\nSetext\n======\n<!-- hidden\nnote -->\n"
+        "[ref]: https://example.org\nsee [this][ref] and <https://example.org/x>\n"
+        "~~~\nx = 2**3  # code stays\n"
+    )
+    assert plain_text(markdown) == (
+        "Intro with emphasis , snake_case, old and & Other Page shown Target. quoted item"
+        " first Setext see this and https://example.org/x x = 2 3 # code stays"
+    )
+    body = "lead\n\n# A *one*\n\ntext a\n\n```\n# not a heading\n```\n## B\n\ntext b\n# C\n"
+    assert [(s.trail, s.text) for s in page_sections(body, 100)] == [
+        ("", "lead"),
+        ("A one", "text a # not a heading"),
+        ("A one B", "text b"),
+        ("C", ""),
+    ]
+    many = "".join(f"# h{i}\nt{i}\n" for i in range(5))
+    capped = page_sections(many, 3)
+    assert len(capped) == 3 and capped[-1].text == "t2 t3 t4"

@@ -71,8 +71,8 @@ CREATE VIRTUAL TABLE fts USING fts5(
 );
 """
 # One fts row per section; its rowid is (page id << SECTION_BITS) + the section's number, so a
-# page's rows are one rowid range (deleted without a scan) and a match's page is rowid >> 16
-# without reading the row. Columns weighted for BM25: title, headings, text, page (unindexed).
+# page's rows are one rowid range (deleted without a scan) and a match's page is its rowid
+# shifted right, without reading the row. BM25 weights: title, headings, text, page (unindexed).
 SECTION_BITS = 16
 RANK = "bm25(10.0, 4.0, 1.0, 0.0)"
 SNIPPET_TOKENS = 24
@@ -145,9 +145,10 @@ def fts_terms(words: list[str]) -> list[str]:
     return terms
 
 
-def fts_query(words: list[str], operator: str = "AND") -> str:
-    """Words to an FTS5 query: every word (AND) or any word (OR)."""
-    return f" {operator} ".join(fts_terms(words))
+def any_word_query(words: list[str]) -> str:
+    """Words to an FTS5 query matching sections with any of them (every word is a page-level
+    condition: `_pages_with_every_word`)."""
+    return " OR ".join(fts_terms(words))
 
 
 class PageIndex:
@@ -385,7 +386,7 @@ class PageIndex:
             if not any_word_fallback:
                 return [], 0
             pages = None  # any word: every match counts
-        query = fts_query(words, "OR")
+        query = any_word_query(words)
         if pages is None:
             sql = f"SELECT count(DISTINCT rowid >> {SECTION_BITS}) FROM fts WHERE fts MATCH ?"
             total = conn.execute(sql, (query,)).fetchone()[0]
