@@ -164,6 +164,17 @@ def pkce() -> tuple[str, str]:
     return verifier, challenge.decode().rstrip("=")
 
 
+def code_exchange(code: str, client_id: str, verifier: str) -> dict[str, str]:
+    """The /token form that redeems an authorization code (PKCE, the test redirect URI)."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "client_id": client_id,
+        "code_verifier": verifier,
+    }
+
+
 def approve(
     authorization_url: str, key: str, name: str = "", email: str = "", action: str = "approve"
 ) -> requests.Response:
@@ -207,17 +218,8 @@ def oauth_login(base: str, key: str, name: str = "", email: str = "") -> dict[st
     assert done.status_code == 303, done.text
     answer = parse_qs(urlsplit(done.headers["Location"]).query)
     assert answer["state"] == [state]
-    token = requests.post(
-        base + "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": answer["code"][0],
-            "redirect_uri": REDIRECT_URI,
-            "client_id": client["client_id"],
-            "code_verifier": verifier,
-        },
-        timeout=10,
-    )
+    form = code_exchange(answer["code"][0], client["client_id"], verifier)
+    token = requests.post(base + "/token", data=form, timeout=10)
     assert token.status_code == 200, token.text
     return {**token.json(), "client_id": client["client_id"]}
 

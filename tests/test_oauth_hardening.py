@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from mcp_helpers import INITIALIZE, MCP_HEADERS, REDIRECT_URI, WikiServe, pkce
+from mcp_helpers import INITIALIZE, MCP_HEADERS, REDIRECT_URI, WikiServe, code_exchange, pkce
 
 KEY = "hardening-admin-key-0123456789abcdef"
 TOKEN = "hardening-mcp-token-0123456789abcdef"
@@ -137,13 +137,7 @@ def test_a_code_used_twice_is_refused_and_revokes_what_it_gave(wiki: WikiServe) 
     page, client_id, verifier = authorization(wiki.url)
     done = submit(page, KEY)
     code = parse_qs(urlsplit(done.headers["Location"]).query)["code"][0]
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "client_id": client_id,
-        "code_verifier": verifier,
-    }
+    form = code_exchange(code, client_id, verifier)
     first = requests.post(wiki.url + "/token", data=form, timeout=10)
     assert first.status_code == 200, first.text
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {first.json()['access_token']}"}

@@ -33,6 +33,7 @@ from mcp_helpers import (
     REDIRECT_URI,
     Uvicorn,
     clean_environment,
+    code_exchange,
     free_port,
     pkce,
 )
@@ -230,13 +231,7 @@ def login_across(one: str, other: str) -> dict[str, str]:
     done = requests.post(one + "/oauth/approve", data=form, allow_redirects=False, timeout=30)
     assert done.status_code == 303, done.text
     code = parse_qs(urlsplit(done.headers["Location"]).query)["code"][0]
-    exchange = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "client_id": client_id,
-        "code_verifier": verifier,
-    }
+    exchange = code_exchange(code, client_id, verifier)
     first = requests.post(other + "/token", data=exchange, timeout=30)
     assert first.status_code == 200, first.text
     refresh = {
