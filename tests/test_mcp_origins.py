@@ -14,11 +14,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
 from conftest import KEYS
-from mcp_helpers import INITIALIZE, MCP_HEADERS, Uvicorn
+from mcp_helpers import INITIALIZE, MCP_HEADERS, REDIRECT_URI, Uvicorn, pkce
 
 STATIC = "origins-static-token-0123456789"
 
@@ -106,3 +107,45 @@ def test_an_authenticated_caller_gets_its_server(served: tuple[Any, Uvicorn]) ->
     )
     assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Origin"]
     assert "https://cors.example" not in app._running
+
+
+def test_wrong_approval_keys_count_per_address_whatever_the_host(live_url: str) -> None:
+    """Each origin has its own OAuth provider; the count of wrong keys from one address is one
+    for all of them, so a guesser gains nothing by naming a new host with every guess."""
+    from otterwiki_mcp.standalone import create_app
+
+    config = {
+        "WIKIBOT_MCP_AUTH": "local",
+        "WIKIBOT_API_URL": live_url,
+        "WIKIBOT_API_KEY": KEYS["admin"],
+    }
+    with Uvicorn(create_app(config)) as server:
+        codes = []
+        for i in range(21):
+            host = {"Host": f"g{i}.example", "X-Forwarded-Proto": "https"}
+            client = requests.post(
+                server.url + "/register",
+                json={"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none"},
+                headers=host,
+                timeout=30,
+            ).json()
+            query = {
+                "response_type": "code",
+                "client_id": client["client_id"],
+                "redirect_uri": REDIRECT_URI,
+                "code_challenge": pkce()[1],
+                "code_challenge_method": "S256",
+            }
+            start = requests.get(
+                f"{server.url}/authorize?{urlencode(query)}",
+                headers=host,
+                allow_redirects=False,
+                timeout=30,
+            )
+            request_id = parse_qs(urlsplit(start.headers["Location"]).query)["request"][0]
+            form = {"request": request_id, "key": "wrong", "action": "approve"}
+            answer = requests.post(
+                server.url + "/oauth/approve", data=form, headers=host, timeout=30
+            )
+            codes.append(answer.status_code)
+    assert codes == [403] * 20 + [429], codes
