@@ -74,7 +74,7 @@ CREATE VIRTUAL TABLE fts USING fts5(
 # page's rows are one rowid range (deleted without a scan) and a match's page is its rowid
 # shifted right, without reading the row. BM25 weights: title, headings, text, page (unindexed).
 SECTION_BITS = 16
-RANK = "bm25(10.0, 4.0, 1.0, 0.0)"
+WEIGHTS = "10.0, 4.0, 1.0, 0.0"
 SNIPPET_TOKENS = 24
 # Common English words that match nearly every page: dropped from a query that has other words,
 # so "how do I configure backups" ranks by "configure backups".
@@ -476,19 +476,26 @@ def _best_sections(
     conn: sqlite3.Connection, query: str, pages: set[int] | None, limit: int
 ) -> list[tuple[int, float]]:
     """(rowid, rank) of the best section of each of the `limit` best pages (of `pages` only,
-    when given). FTS5 ranks every match once; reading stops at the last page needed."""
-    sql = f"SELECT rowid, rank FROM fts WHERE fts MATCH ? AND rank MATCH '{RANK}' ORDER BY rank"
+    when given), best first."""
+    if pages is None:  # FTS5 ranks every match once, and reading stops at the last page needed
+        sql = f"SELECT rowid, rank FROM fts WHERE fts MATCH ? AND rank MATCH 'bm25({WEIGHTS})'"
+        args: tuple[object, ...] = (query,)
+    else:  # only the given pages' sections are ranked (the filter runs before bm25)
+        sql = (
+            f"SELECT rowid, bm25(fts, {WEIGHTS}) AS rank FROM fts WHERE fts MATCH ?"
+            f" AND (rowid >> {SECTION_BITS}) IN (SELECT value FROM json_each(?))"
+        )
+        args = (query, json.dumps(sorted(pages)))
     best: list[tuple[int, float]] = []
     seen: set[int] = set()
-    with closing(conn.execute(sql, (query,))) as rows:  # closed: an open read blocks writers
+    with closing(conn.execute(sql + " ORDER BY rank", args)) as rows:  # an open read blocks writers
         for rowid, rank in rows:
             page = rowid >> SECTION_BITS
-            if page in seen or (pages is not None and page not in pages):
-                continue
-            seen.add(page)
-            best.append((rowid, rank))
-            if len(best) >= limit:
-                break
+            if page not in seen:
+                seen.add(page)
+                best.append((rowid, rank))
+                if len(best) >= limit:
+                    break
     return best
 
 
