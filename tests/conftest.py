@@ -55,6 +55,7 @@ def app(data_dir: Any) -> Any:
 
     os.environ["WIKIBOT_API_KEYS"] = keys_json()
     os.environ["WIKIBOT_ACCESS"] = "open"  # a test wiki on loopback: Otterwiki's own defaults
+    os.environ["WIKIBOT_SEARCH_WARM_UP"] = "0"  # the tests drive the index (test_search_warm_up)
     os.environ.pop("WIKIBOT_API_KEY", None)
     os.environ.pop("OTTERWIKI_API_KEY", None)
     app = localwiki.create_app(data_dir)

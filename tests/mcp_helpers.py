@@ -44,12 +44,15 @@ INHERITED = ("REPOSITORY", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SITE_NAME")
 
 
 def clean_environment() -> dict[str, str]:
-    """This process's environment without its wikibot and Otterwiki settings."""
-    return {
+    """This process's environment without its wikibot and Otterwiki settings, and with no
+    background warm-up of semantic search (each server would load the model, seconds of CPU;
+    tests/test_search_warm_up.py turns it on)."""
+    environment = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("WIKIBOT_", "OTTERWIKI_")) and k not in INHERITED
     }
+    return {**environment, "WIKIBOT_SEARCH_WARM_UP": "0"}
 
 
 def run(coro: Awaitable[T]) -> T:

@@ -111,3 +111,21 @@ def test_a_long_table_repeats_its_header_in_every_chunk():
 
 def test_pages_count_their_words():
     assert chunk_page("P", "---\ntitle: T\n---\none two\n\n## Three\n\nfour").words == 5
+
+
+def test_the_model_reads_words_not_markup_and_table_rows_with_their_columns():
+    page = chunk_page(
+        "Help",
+        '## Buttons\n\nPress <span class="help-button">Save</span> or see '
+        "[the guide](https://example.com/a/very/long/url?with=query) and **bold** words.\n\n"
+        "| Service | Port |\n| --- | --- |\n| redis | 6379 |\n| postgres | 5432 |\n",
+    )
+    chunk = page.chunks[0]
+    assert "<span" in chunk.text and "](" in chunk.text  # what is shown keeps the markdown
+    embedded = chunk.embed_text
+    assert embedded.startswith("Help > Buttons\n\n")
+    for gone in ("<span", "help-button", "https://", "**", "---", "|"):
+        assert gone not in embedded
+    assert "Press Save or see the guide and bold words." in embedded
+    assert "Service: redis; Port: 6379." in embedded
+    assert "Service: postgres; Port: 5432." in embedded

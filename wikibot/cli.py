@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import ipaddress
 import json
@@ -12,6 +13,8 @@ import shutil
 import signal
 import socket
 import sys
+import threading
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +45,10 @@ def _serve(args: argparse.Namespace) -> int:
     server, how, lines = (_direct if args.direct else _gateway)(args, data, key)
     base = f"http://{args.host}:{server.port}"
     print(_banner(base, how, key, generated, data, lines(base) + _access_line(access)), flush=True)
+    from wikibot.gateway import local_url
+
+    here = local_url(args.host, server.port)
+    threading.Thread(target=_first_request, args=(here,), daemon=True).start()
     # SIGTERM ends the server like Ctrl-C: its temporary files go (atexit) either way
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -94,6 +101,14 @@ def _direct(args: argparse.Namespace, data: Any, key: str) -> Serving:
     app = localwiki.create_app(data)
     server = make_server(args.host, args.port, app, threaded=True)
     return server, "plain Otterwiki, every plugin in one server", lambda b: _mcp_line(app, b)
+
+
+def _first_request(base: str) -> None:
+    """Ask the wiki once, at start: the gateway builds the wiki app (else the first visitor
+    waits for it) and semantic search starts loading its model and catching up in the
+    background (WIKIBOT_SEARCH_WARM_UP)."""
+    with contextlib.suppress(OSError):
+        urllib.request.urlopen(f"{base}/api/v1/health", timeout=60).close()
 
 
 def _port_free_or_exit(host: str, port: int) -> None:

@@ -78,6 +78,16 @@ class Unavailable(WikiError):
     code = "unavailable"
 
 
+class Starting(Unavailable):
+    """Available in a moment (e.g. the embedding model is still loading): retry after
+    `retry_after` seconds (also sent as Retry-After)."""
+
+    code = "starting"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+
+
 class StorageFull(WikiError):
     """The disk holding the repository is full: nothing was written; free space, then retry."""
 

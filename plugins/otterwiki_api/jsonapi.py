@@ -67,7 +67,10 @@ def protect(
 
     @bp.errorhandler(WikiError)
     def _wiki_error(error: WikiError) -> tuple[Response, int]:
-        return jsonify(error.to_dict()), error.status
+        response = jsonify(error.to_dict())
+        if "retry_after" in error.extra:
+            response.headers["Retry-After"] = str(error.extra["retry_after"])
+        return response, error.status
 
     @bp.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> tuple[Response, int]:

@@ -18,6 +18,7 @@ from otterwiki_api.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    Starting,
     StorageFull,
     TooLarge,
     Unauthorized,
@@ -44,6 +45,9 @@ def _advice(error: WikiError) -> str:
         return "Fix the arguments and call the tool again."
     if isinstance(error, Busy):
         return "Another write is in progress; retry in a few seconds."
+    if isinstance(error, Starting):
+        seconds = error.extra.get("retry_after", 5)
+        return f"It is starting up: call this tool again in about {seconds} seconds."
     if isinstance(error, Unavailable):
         return "This capability is not available right now; use another tool (e.g. search_notes)."
     if isinstance(error, StorageFull):

@@ -17,6 +17,7 @@ from otterwiki_api.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    Starting,
     StorageFull,
     TooLarge,
     Unauthorized,
@@ -36,6 +37,7 @@ _ERRORS: dict[str, type[WikiError]] = {
         Unauthorized,
         Forbidden,
         TooLarge,
+        Starting,  # before Busy and Unavailable: a bare 503 is Unavailable
         Busy,
         Unavailable,
         StorageFull,

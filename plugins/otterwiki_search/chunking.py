@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from otterwiki_api.frontmatter import page_category, page_tags, page_title, split_frontmatter
+from otterwiki_api.plaintext import plain_text
 
 _HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _FENCE_RE = re.compile(r"^(`{3,}|~{3,})")
@@ -29,6 +30,31 @@ class Chunk:
     @property
     def embed_text(self) -> str:
         return _embed_text(self.context, self.text)
+
+
+def _cells(row: str) -> list[str]:
+    row = row.strip()
+    return [c.strip() for c in row.removeprefix("|").removesuffix("|").split("|")]
+
+
+def _rows_as_lines(text: str) -> str:
+    """Markdown tables as one line a row of `Column: value` pairs, so the embedding of a row
+    carries its column names (a bare `| redis | 6379 |` says nothing about ports)."""
+    lines = text.splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if i + 1 < len(lines) and "|" in lines[i] and _TABLE_RULE.match(lines[i + 1].strip()):
+            names = _cells(lines[i])
+            i += 2
+            while i < len(lines) and "|" in lines[i]:
+                pairs = zip(names, _cells(lines[i]), strict=False)
+                out.append("; ".join(f"{n}: {v}" if n else v for n, v in pairs if v) + ".")
+                i += 1
+            continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
 
 
 @dataclass
@@ -149,6 +175,9 @@ def _fitted(
 
 
 def _embed_text(context: str, text: str) -> str:
+    """What the model reads: the heading trail, then the words without markup (HTML, link
+    targets and emphasis only spend the token window), tables as `Column: value` lines."""
+    text = plain_text(_rows_as_lines(text))
     return f"{context}\n\n{text}" if context else text
 
 

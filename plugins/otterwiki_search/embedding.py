@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 
 
 # How chunks are cut and what they record; a store built with another layout is rebuilt.
-# 2: cut to the token window, tables keep their header, chunks carry index/total/page words.
+# 2: cut to the token window, markup stripped and tables as `Column: value` lines for the model,
+# tables keep their header in every chunk, chunks carry index/total/page words.
 CHUNK_LAYOUT = 2
 
 

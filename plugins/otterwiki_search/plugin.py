@@ -78,6 +78,11 @@ class SearchPlugin(SearchPageHooks):
 
         app.extensions.setdefault("wikibot_openapi_paths", {}).update(openapi_paths())
         app.register_blueprint(bp)
+        search, settings = self.runtime.search, self.runtime.settings
+        if search is not None and settings is not None and settings.warm_up:
+            # after a request, not now: a pre-forking server (uWSGI) builds the app in its
+            # master, and a thread started there would not exist in the workers
+            app.before_request(lambda: None if search.start_warm_up() else None)
         app.register_blueprint(page)  # the page for people, /-/semantic-search (webpage.py)
         csrf = app.extensions.get("csrf")
         if csrf is not None:

@@ -4,10 +4,14 @@ vectors fused by reciprocal-rank fusion)."""
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from otterwiki_api.errors import Busy, Invalid, Unavailable, bounded_int
+from otterwiki_api.errors import Busy, Invalid, Starting, Unavailable, bounded_int
+from otterwiki_api.plaintext import plain_text
 
 from .embedding import Embedder, EmbedderUnavailable, EmbeddingFailed
 
@@ -21,6 +25,7 @@ RRF_K = 60
 MAX_RESULTS = 50
 MAX_CHUNKS_PER_PAGE = 5  # the older plugin's cap
 SNIPPET_CHARS = 200
+WARM_UP_BUSY_LIMIT = 120  # one-second waits for the index lock before warm-up leaves it
 
 
 def _snippet(text: str) -> str:
@@ -66,7 +71,7 @@ def _entry(chunk: dict[str, Any], score: float) -> dict[str, Any]:
     return {
         "name": chunk["name"],
         "path": chunk["path"],
-        "snippet": _snippet(chunk.get("plain", chunk["text"])),
+        "snippet": _snippet(plain_text(chunk["text"])),
         "distance": round(1.0 - score, 6),
         "score": round(score, 6),
         "text": chunk["text"],
@@ -116,6 +121,66 @@ class SemanticSearch:
         self.embedder = embedder
         self.fulltext = fulltext
         self.sync_budget = sync_budget
+        self._loaded = threading.Event()  # the embedder has answered once in this process
+        self._warming: tuple[int, threading.Thread] | None = None  # (pid, thread)
+        self._warm_lock = threading.Lock()
+
+    def start_warm_up(self) -> bool:
+        """Load the model and bring the index up to HEAD in a background thread, once per
+        process, so no request pays for either (12-13 s on a new wiki). False when already
+        started here."""
+        with self._warm_lock:
+            if self._warming is not None and self._warming[0] == os.getpid():
+                return False  # (a forked worker gets its own thread: threads do not fork)
+            thread = threading.Thread(target=self._warm_up, name="wikibot-search-warm-up")
+            thread.daemon = True
+            self._warming = (os.getpid(), thread)
+            thread.start()
+            return True
+
+    def _warm_up(self) -> None:
+        started = time.monotonic()
+        try:
+            self.embedder.embed(["warm up"])
+            self._loaded.set()
+            log.info("semantic search: model ready in %.1f s", time.monotonic() - started)
+            status = self._catch_up_fully()
+            log.info(
+                "semantic search: index %s after %.1f s",
+                status["status"],
+                time.monotonic() - started,
+            )
+        except Exception as e:  # noqa: BLE001 - requests try again themselves and say why
+            log.warning("semantic search warm-up failed: %s", e)
+        finally:
+            self._loaded.set()
+
+    def _catch_up_fully(self) -> dict[str, Any]:
+        """Steps until the index is at HEAD; waits while a request (or another process) holds
+        the index, and stops when a step makes no progress."""
+        done, busy = -1, 0
+        while True:
+            try:
+                status = self.sync.step(self.sync_budget, wait=1.0)
+            except Busy:
+                busy += 1
+                if busy > WARM_UP_BUSY_LIMIT:
+                    return self.sync.status()
+                continue
+            if status["status"] != "in_progress" or status.get("done", 0) <= done:
+                return status
+            done = status.get("done", 0)
+
+    def _wait_for_model(self) -> None:
+        """While this process's warm-up is loading the model, wait for it within the sync budget,
+        then say to retry rather than hold the request for seconds more."""
+        warming = self._warming
+        if warming is None or warming[0] != os.getpid() or self._loaded.is_set():
+            return
+        if not self._loaded.wait(self.sync_budget):
+            raise Starting(
+                "semantic search is starting: the embedding model is still loading", retry_after=5
+            )
 
     def catch_up(self) -> dict[str, Any]:
         """Bring the index up to the repository's HEAD within the sync budget; never blocks long
@@ -151,6 +216,7 @@ class SemanticSearch:
             raise Invalid("group must be 'chunk' (one entry per chunk) or 'page'")
         n = _at_most(n, "n", 5, MAX_RESULTS)
         per_page = _at_most(max_chunks_per_page, "max_chunks_per_page", 2, MAX_CHUNKS_PER_PAGE)
+        self._wait_for_model()
         status = self.catch_up()
         state = self.store.read()
         hits: list[tuple[dict[str, Any], float]] = []
@@ -176,7 +242,10 @@ class SemanticSearch:
         limit = bounded_int(limit, "limit", 10, 1, MAX_RESULTS)
         depth = min(2 * limit, MAX_RESULTS)
         text = self.fulltext(query, depth)["results"]
-        vector = self.semantic(query, depth, 1, "page")
+        try:
+            vector = self.semantic(query, depth, 1, "page")
+        except Starting:  # full text alone until the model is ready, and say so
+            vector = {"results": [], "index": {"status": "starting", "pending": None}}
         fused: dict[str, dict[str, Any]] = {}
         for source, ranking in (("fulltext", text), ("semantic", vector["results"])):
             for rank, hit in enumerate(ranking, start=1):

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from otterwiki_api.config_values import int_setting, number_setting, setting
+from otterwiki_api.config_values import flag_setting, int_setting, number_setting, setting
 
 EMBEDDERS = ("local", "bedrock", "none")
 TITAN_DIMENSIONS = (256, 512, 1024)
@@ -32,6 +32,7 @@ class SearchSettings:
     reindex_budget: float
     batch_pages: int
     lock_timeout: float
+    warm_up: bool  # load the model and catch up in a background thread (never on Lambda)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], repository: str) -> SearchSettings:
@@ -74,4 +75,7 @@ class SearchSettings:
             reindex_budget=number_setting(config, "WIKIBOT_REINDEX_BUDGET", 20.0),
             batch_pages=int_setting(config, "WIKIBOT_REINDEX_BATCH_PAGES", 32, minimum=1),
             lock_timeout=number_setting(config, "WIKIBOT_LOCK_TIMEOUT", 30.0),
+            # Lambda freezes a function between requests: a thread would stop mid-work
+            warm_up=flag_setting(config, "WIKIBOT_SEARCH_WARM_UP", True)
+            and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
         )
