@@ -205,6 +205,7 @@ def test_reindex_full_re_embeds_every_page(tmp_path: Path) -> None:
         "cats.md": "# Cats\n\nCats purr, hunt mice and sleep most of the day.",
         "bread.md": "# Bread\n\nKnead the dough, let it rise, then bake the loaf.",
         "rockets.md": "# Rockets\n\nA rocket engine pushes a spacecraft into orbit.",
+        "blank.md": "",  # read, but nothing to embed
     }
     for name, text in pages.items():
         (tmp_path / "data" / "repository" / name).write_text(text, encoding="utf-8")
@@ -224,7 +225,7 @@ def test_reindex_full_re_embeds_every_page(tmp_path: Path) -> None:
     identity = runtime.sync.identity()
     stale = StoreState(identity, head=git_out("rev-parse", "HEAD").strip())
     old = [{"page": p, "path": p, "name": p, "section": "", "text": "stale"} for p in pages]
-    old = [c for c in old if c["page"] != "bread.md"]
+    old = [c for c in old if c["page"] not in ("bread.md", "blank.md")]
     stale.add(old, np.asarray([fake_vector(c["page"], identity["dimension"]) for c in old]))
     store = VectorStore(runtime.settings.index_dir)
     with store.update():
@@ -240,11 +241,17 @@ def test_reindex_full_re_embeds_every_page(tmp_path: Path) -> None:
     assert wanted >= set(pages)
     progress = rf"\] 1/{len(wanted)} pages .*full reindex requested"
     assert re.search(progress, out.stderr), out.stderr
-    assert f"index complete: {len(wanted)} pages" in out.stderr and head in out.stderr
+    bars = re.findall(r"\] (\d+)/(\d+) pages", out.stderr)
+    assert bars[-1] == (str(len(wanted)), str(len(wanted)))  # the bar ends at its total
+    with_text = wanted - {"blank.md"}
+    assert f"index complete: {len(with_text)} pages with text" in out.stderr
+    assert f"this run read {len(wanted)} changed page(s)" in out.stderr and head in out.stderr
     state = store.read()
     assert state.identity == identity and state.head == head and state.job is None
-    assert state.pages() == wanted
+    assert state.pages() == with_text
     for page, text in pages.items():
+        if not text:
+            continue
         chunks = [c["text"] for c in state.chunks if c["page"] == page]
         assert chunks == [text.split("\n\n", 1)[1]], (page, chunks)
     assert np.allclose(np.linalg.norm(state.vectors, axis=1), 1.0, atol=1e-4)

@@ -26,15 +26,18 @@ def run(runtime: Any, full: bool, out: TextIO = sys.stderr) -> int:
         return 1
     started = time.monotonic()
     status = runtime.sync.step(0, full=full)
+    read, reason = 0, ""
     while status["status"] == "in_progress":
+        read, reason = status.get("total") or read, status.get("reason", reason)
         out.write(progress_line(status, started))
         out.flush()
         status = runtime.sync.step(2.0)
-    if status.get("total"):
-        out.write(progress_line({**status, "done": status["total"]}, started))
+    if read:  # the finished job's status has no totals: end the bar at its own
+        out.write(progress_line({"done": read, "total": read, "reason": reason}, started))
     print(
-        f"\nindex complete: {status['pages']} pages, {status['chunks']} chunks at "
-        f"{status['index_head']} ({time.monotonic() - started:.1f} s)",
+        f"\nindex complete: {status['pages']} pages with text, {status['chunks']} chunks at "
+        f"{status['index_head']}; this run read {read} changed page(s) "
+        f"in {time.monotonic() - started:.1f} s",
         file=out,
     )
     return 0
