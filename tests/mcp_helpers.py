@@ -186,7 +186,7 @@ def approve(
     start = requests.get(authorization_url, allow_redirects=False, timeout=10)
     assert start.status_code == 302, start.text
     page_url = start.headers["Location"]
-    page = requests.get(page_url, timeout=10)
+    page = requests.get(page_url + "&with=key", timeout=10)  # a wiki with accounts: sign-in first
     assert page.status_code == 200 and "Allow access" in page.text
     request_id = parse_qs(urlsplit(page_url).query)["request"][0]
     form = {"request": request_id, "key": key, "name": name, "email": email, "action": action}

@@ -193,19 +193,32 @@ def test_revoke_ends_a_token_and_its_partner(live_url: str) -> None:
 
 
 # -- the approval key ---------------------------------------------------------------------------
-def test_separate_app_approval_key_replaces_the_api_key(
+def test_separate_app_takes_the_wikis_write_keys_and_the_approval_key(
     live_url: str, repo: str, unique: str
 ) -> None:
-    """README: in the separate app the approval page's key defaults to WIKIBOT_API_KEY; with
-    WIKIBOT_MCP_APPROVAL_KEY set, that key is the one. It names nobody, so the person types who
-    they are, and that identity authors the client's commits."""
+    """README: an API key with write scope approves in every mode; in the separate app (gateway
+    mode) it asks the wiki (`GET /api/v1/whoami`) which key it is, so a write key approves there
+    too (before, only WIKIBOT_API_KEY or the approval key did), under the key's own author. Read
+    keys and other secrets never approve. WIKIBOT_MCP_APPROVAL_KEY is an extra secret, which
+    names nobody: the person types who they are, and that identity authors the commits."""
     with mcp_app(live_url) as server:
         by_default = approve(authorization_url(server.url, None), KEYS["admin"], *OTTO)
         assert by_default.status_code == 303 and "code=" in by_default.headers["Location"]
+        write_key = oauth_login(server.url, KEYS["write"])
+        path = f"{unique}/ByWriteKey"
+        written = tool(
+            server.url + "/mcp", write_key["access_token"], "write_note", path=path, content="w"
+        )
+        assert written.get("created") is True, written
+        assert last_author(repo, path.lower() + ".md") == AUTHORS["write"]
+        read_key = approve(authorization_url(server.url, None), KEYS["read"], *OTTO)
+        assert read_key.status_code == 403 and "not accepted" in read_key.text
 
     with mcp_app(live_url, WIKIBOT_MCP_APPROVAL_KEY=APPROVAL_KEY) as server:
-        api_key = approve(authorization_url(server.url, None), KEYS["admin"], *OTTO)
-        assert api_key.status_code == 403 and "not accepted" in api_key.text
+        api_key = approve(authorization_url(server.url, None), KEYS["write"], *OTTO)
+        assert api_key.status_code == 303, api_key.text
+        wrong = approve(authorization_url(server.url, None), "not-" + APPROVAL_KEY, *OTTO)
+        assert wrong.status_code == 403 and "not accepted" in wrong.text
         nameless = approve(authorization_url(server.url, None), APPROVAL_KEY)
         assert nameless.status_code == 400 and "Enter your email" in nameless.text
 

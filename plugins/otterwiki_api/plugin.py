@@ -94,6 +94,7 @@ class ApiPlugin:
 
     @hookimpl
     def setup(self, app: Flask, db: Any, storage: Any) -> None:
+        from . import whoami
         from .routes import install
 
         settings = ApiSettings.from_config(app.config, storage.path)
@@ -117,6 +118,7 @@ class ApiPlugin:
         writes.install()
         serialise_web_writes(app, lock, writes)
         install(app)
+        whoami.install(app)
         service.index.ensure_current()
 
     @hookimpl

@@ -1,5 +1,6 @@
-"""The whole MCP ASGI app from settings, a backend and the approval-key check: what both the
-in-wiki mode and the separate MCP service serve."""
+"""The whole MCP ASGI app from settings and a backend: what both the in-wiki mode and the
+separate MCP service serve. The approval page asks the wiki, through the backend, who is signed
+in and which keys may approve (`accounts`), so it behaves the same in both."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable
 
 from otterwiki_api.auth import hash_key
 
+from .accounts import visits, wiki_keys
 from .approval import Identity
 from .auth import AuthParts, build_auth
 from .backend import WikiBackend
@@ -31,13 +33,15 @@ def plain_keys(keys: Iterable[str | None]) -> KeyCheck:
     return check
 
 
-def build_asgi(
-    settings: McpSettings,
-    backend: WikiBackend,
-    check_key: KeyCheck,
-    site_name: str = "the wiki",
-) -> OriginRouter:
-    parts = AuthParts(settings, check_key, site_name=site_name)
+def approving_keys(backend: WikiBackend, approval_key: str | None) -> KeyCheck:
+    """The wiki's write-scope API keys (their author the default identity), and the approval
+    key if one is set (it names nobody)."""
+    plain, wiki = plain_keys([approval_key]), wiki_keys(backend)
+    return lambda key: plain(key) or wiki(key)
+
+
+def build_asgi(settings: McpSettings, backend: WikiBackend) -> OriginRouter:
+    parts = AuthParts(settings, approving_keys(backend, settings.approval_key), visits(backend))
     return OriginRouter(
         lambda origin: build_auth(parts, origin),
         lambda origin, auth: build_http_app(backend, auth, settings),

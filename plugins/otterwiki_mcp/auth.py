@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from fastmcp.server.auth import AuthProvider, MultiAuth
 from fastmcp.server.auth.providers.workos import AuthKitProvider
 
+from .accounts import Visit, VisitCheck
 from .local_oauth import Attempts, KeyCheck, LocalOAuthProvider
 from .oauth_store import OAuthStore
 from .settings import McpSettings
@@ -22,13 +23,13 @@ from .tokens import HashedTokenVerifier
 @dataclass
 class AuthParts:
     """What every origin's provider shares: the settings, the local server's state, the key
-    check for its approval page and the count of wrong keys per address (one count whatever
-    Host header a guesser sends)."""
+    check and the wiki's answer to who a browser is for its approval page, and the count of
+    wrong keys per address (one count whatever Host header a guesser sends)."""
 
     settings: McpSettings
     check_key: KeyCheck
+    visit: VisitCheck = lambda cookie: Visit()  # noqa: E731 - a wiki without accounts
     store: OAuthStore | None = None
-    site_name: str = "the wiki"
     attempts: Attempts = field(default_factory=Attempts)
 
     def __post_init__(self) -> None:
@@ -47,7 +48,7 @@ def build_auth(parts: AuthParts, origin: str) -> AuthProvider:
             check_key=parts.check_key,
             access_token_ttl=settings.access_token_ttl,
             refresh_token_ttl=settings.refresh_token_ttl,
-            site_name=parts.site_name,
+            visit=parts.visit,
             attempts=parts.attempts,
         )
     elif settings.auth == "authkit":

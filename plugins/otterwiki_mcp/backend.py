@@ -94,3 +94,8 @@ class WikiBackend(Protocol):
     def delete_attachment(
         self, path: str, filename: str, message: str | None, author: Author
     ) -> dict[str, Any]: ...
+
+    def whoami(self, key: str | None = None, cookie: str | None = None) -> dict[str, Any]:
+        """`GET /api/v1/whoami` (`otterwiki_api.whoami`): `key` (the backend's own when None)
+        and the wiki account whose session the browser's `cookie` header carries."""
+        ...

@@ -31,6 +31,8 @@ T = TypeVar("T")
 
 
 def _advice(error: WikiError) -> str:
+    if error.extra.get("advice"):  # the raiser knows best (a wiki account without write access)
+        return str(error.extra["advice"])
     if isinstance(error, Conflict):
         current = error.extra.get("current_revision")
         if current:

@@ -7,6 +7,7 @@ body; the REST API commits under it when the key is an admin key (WIKIBOT_API_KE
 
 from __future__ import annotations
 
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote
 
@@ -57,6 +58,12 @@ def _author(author: Author) -> dict[str, str]:
     return {"name": author[0], "email": author[1]}
 
 
+def _keep_none() -> CookieJar:
+    """A cookie jar that stores nothing: the client serves every user, so a cookie the wiki
+    sets while answering for one (a session) must never go out with another's request."""
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
@@ -82,6 +89,7 @@ class HttpBackend:
             },
             timeout=timeout,
             transport=transport,
+            cookies=_keep_none(),
         )
 
     def _call(
@@ -91,10 +99,15 @@ class HttpBackend:
         *,
         params: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         try:
             response = self.client.request(
-                method, self.api_url + path, params=_drop_none(params or {}) or None, json=body
+                method,
+                self.api_url + path,
+                params=_drop_none(params or {}) or None,
+                json=body,
+                headers=headers,
             )
         except httpx2.TimeoutException:
             raise Busy(f"the wiki at {self.api_url} answered too slowly; retry shortly") from None
@@ -253,3 +266,11 @@ class HttpBackend:
     ) -> dict[str, Any]:
         attachment = f"/pages/{_page(path)}/attachments/{quote(filename, safe='')}"
         return self._write("DELETE", attachment, message, author)
+
+    def whoami(self, key: str | None = None, cookie: str | None = None) -> dict[str, Any]:
+        """Asks the wiki, presenting `key` instead of the backend's own when given, and the
+        browser's cookies (the wiki shares the MCP app's origin, so they are the wiki's)."""
+        headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
+        if cookie:
+            headers["Cookie"] = cookie
+        return self._call("GET", "/whoami", headers=headers)

@@ -145,3 +145,24 @@ class InProcessBackend:
         self, path: str, filename: str, message: str | None, author: Author
     ) -> dict[str, Any]:
         return self._run(lambda s: s.delete_attachment(path, filename, author, message))
+
+    def whoami(self, key: str | None = None, cookie: str | None = None) -> dict[str, Any]:
+        """What the REST route answers, worked out in a request context that carries the
+        browser's cookies (Flask-Login reads the session from them); a missing `key` is the
+        wiki's own trust, an admin key in name only."""
+        from otterwiki_api.auth import ApiKey
+        from otterwiki_api.whoami import describe
+
+        headers = {"Cookie": cookie} if cookie else {}
+        with self.app.test_request_context("/api/v1/whoami", headers=headers):
+            runtime = self.app.extensions.get("wikibot_api")
+            if runtime is None:
+                raise Unavailable("the wikibot REST API plugin (otterwiki_api) is not loaded")
+            if key is None:
+                settings = runtime.settings
+                found = ApiKey(
+                    "in-process", "", "admin", settings.author_name, settings.author_email
+                )
+            else:
+                found = runtime.keys.authenticate(f"Bearer {key}", "read")
+            return describe(found)

@@ -1,7 +1,8 @@
 """In-wiki mode: the MCP app served by the wiki's own WSGI server, over the in-process backend.
 
-The approval page of the local OAuth server accepts the wiki's API keys with write scope (the
-key's author is the default identity) and, if set, WIKIBOT_MCP_APPROVAL_KEY.
+The approval page of the local OAuth server reads the wiki's own session (the person signed in
+approves as themselves), and accepts the wiki's API keys with write scope (the key's author is the
+default identity) and, if set, WIKIBOT_MCP_APPROVAL_KEY.
 
 The app (FastMCP, the MCP SDK, Starlette: over a thousand modules, more than a second) is built
 on the first request for one of its paths, not when the wiki starts. Which paths are its is kept
@@ -18,7 +19,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from otterwiki_api.errors import WikiError
 
 from .inprocess import InProcessBackend
 from .paths import DeclaredPath, fingerprint, load_paths, save_paths
@@ -26,31 +26,9 @@ from .settings import McpSettings
 from .wsgi import McpDispatcher
 
 if TYPE_CHECKING:
-    from .approval import Identity
     from .router import OriginRouter
 
 log = logging.getLogger(__name__)
-
-
-def wiki_keys(app: Flask, approval_key: str | None) -> Callable[[str], Identity | None]:
-    from .app import plain_keys
-    from .approval import Identity
-
-    plain = plain_keys([approval_key])
-
-    def check(key: str) -> Identity | None:
-        if not key:
-            return None
-        runtime = app.extensions.get("wikibot_api")
-        if runtime is not None:
-            try:
-                found = runtime.keys.authenticate(f"Bearer {key}", "write")
-                return Identity(found.author_name, found.author_email)
-            except WikiError:
-                pass
-        return plain(key)
-
-    return check
 
 
 class LazyMcp:
@@ -83,9 +61,7 @@ def install(app: Flask, settings: McpSettings) -> LazyMcp:
     def build() -> OriginRouter:
         from .app import build_asgi
 
-        site = str(app.config.get("SITE_NAME") or "the wiki")
-        keys = wiki_keys(app, settings.approval_key)
-        return build_asgi(settings, InProcessBackend(app), keys, site)
+        return build_asgi(settings, InProcessBackend(app))
 
     mcp = LazyMcp(build)
     saved = os.path.join(str(app.config["REPOSITORY"]), ".git", "wikibot", "mcp-paths.json")

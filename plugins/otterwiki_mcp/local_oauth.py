@@ -34,10 +34,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import approval
-from .approval import Identity
+from . import approval, authorised, csrf, pages
+from .accounts import Visit, VisitCheck
+from .approval import CLIENTS_PATH, Identity
 from .oauth_errors import ClientErrors
 from .oauth_store import OAuthStore, Transaction
+from .pages import SiteLook
 
 APPROVAL_PATH = "/oauth/approve"
 PENDING_TTL = 600
@@ -121,6 +123,18 @@ class Attempts:
             self._seen.pop(next(iter(self._seen)))
 
 
+async def _form(request: Request) -> dict[str, str]:
+    if request.method != "POST":
+        return {}
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+def same_site(request: Request) -> bool:
+    """False for a request the browser says another site made (Fetch Metadata); browsers that
+    do not say rely on the form's token alone."""
+    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+
+
 class LocalOAuthProvider(OAuthProvider):
     def __init__(
         self,
@@ -130,7 +144,7 @@ class LocalOAuthProvider(OAuthProvider):
         check_key: KeyCheck,
         access_token_ttl: int = 3600,
         refresh_token_ttl: int = 30 * 86400,
-        site_name: str = "the wiki",
+        visit: VisitCheck = lambda cookie: Visit(),
         attempts: Attempts | None = None,
     ) -> None:
         super().__init__(
@@ -142,7 +156,7 @@ class LocalOAuthProvider(OAuthProvider):
         self.check_key = check_key
         self.access_token_ttl = access_token_ttl
         self.refresh_token_ttl = refresh_token_ttl
-        self.site_name = site_name
+        self.visit = visit
         self.attempts = attempts or Attempts()
 
     # -- clients -------------------------------------------------------------------------------
@@ -227,65 +241,160 @@ class LocalOAuthProvider(OAuthProvider):
                 hash_key(code),
                 {
                     **pending,
-                    "identity": {"name": identity.name, "email": identity.email},
+                    "identity": identity.grant(),
                     "expires_at": time.time() + CODE_TTL,
                 },
             )
         return construct_redirect_uri(pending["redirect_uri"], code=code, state=pending["state"])
 
     async def approval_page(self, request: Request) -> Response:
-        if request.method == "GET":
-            request_id = request.query_params.get("request", "")
-            form: dict[str, str] = {}
-        else:
-            data = await request.form()
-            form = {k: str(v) for k, v in data.items()}
-            request_id = form.get("request", "")
+        """GET shows the page, POST decides. A person signed in to the wiki approves as
+        themselves (Allow/Deny); one who is not is sent to the wiki's sign-in and back, unless
+        the wiki has no accounts (or they ask for it, `with=key`): then a key approves."""
+        form = await _form(request)
+        request_id = form.get("request") or request.query_params.get("request", "")
+        visit = await anyio.to_thread.run_sync(self.visit, request.headers.get("cookie", ""))
+        site = visit.site
         pending = self._live("pending", request_id)
         if pending is None:
-            return approval.message(
+            return pages.message(
                 "This approval request is unknown or has expired. Start connecting again from "
                 "your MCP client.",
                 400,
+                site,
             )
-        client = await self.get_client(pending["client_id"])
-        shown = {
-            "request_id": request_id,
-            "client_name": (client.client_name if client else None) or pending["client_id"],
-            "redirect_host": urlsplit(pending["redirect_uri"]).netloc or pending["redirect_uri"],
-            "site": self.site_name,
-        }
-        if request.method == "GET":
-            return approval.page(**shown)
+        req = await self._described(request_id, pending)
         if form.get("action") == "deny":
             target = self._decide(request_id, None)
-            return RedirectResponse(target, 303) if target else approval.message("Expired.", 400)
+            return RedirectResponse(target, 303) if target else pages.message("Expired.", 400)
+        by_account = request.method == "GET" or form.get("with") == "account"
+        if visit.account is not None and by_account:
+            return self._account_approval(request, form, req, visit)
+        back = f"{APPROVAL_PATH}?request={request_id}"
+        sign_in = approval.login_url(site, back) if visit.accounts else None
+        if request.method == "GET":
+            if sign_in and request.query_params.get("with") != "key":
+                return RedirectResponse(sign_in, 303)
+            return approval.page(req, site, sign_in=sign_in)
+        if form.get("with") == "account":  # signed out (or in elsewhere) since the page showed
+            return pages.message("You are not signed in any more: sign in and try again.", 403)
+        return await self._key_approval(request, form, req, site, sign_in)
+
+    async def _described(self, request_id: str, pending: dict[str, Any]) -> approval.Request:
+        client = await self.get_client(pending["client_id"])
+        return approval.Request(
+            request_id=request_id,
+            client_name=(client.client_name if client else None) or pending["client_id"],
+            redirect_host=urlsplit(pending["redirect_uri"]).netloc or pending["redirect_uri"],
+            access_ttl=self.access_token_ttl,
+            refresh_ttl=self.refresh_token_ttl,
+        )
+
+    def _account_approval(
+        self, request: Request, form: dict[str, str], req: approval.Request, visit: Visit
+    ) -> Response:
+        """Allow/Deny for the signed-in account; a POST must carry the token of the page this
+        account was shown for this request (another site cannot make one)."""
+        who, site = visit.account, visit.site
+        assert who is not None and who.email
+        if not visit.can_read:
+            return pages.message(
+                f"Your account {who.email} may not read {site.name}, so it cannot give a client "
+                "access. Ask the wiki's admin for access.",
+                403,
+                site,
+            )
+        secret = self.store.secret("csrf")
+        token = csrf.form_token(secret, "approve", req.request_id, who.email)
+        if request.method == "GET":
+            return approval.account_page(req, site, who, token)
+        if not same_site(request) or not csrf.valid(
+            secret, form.get("csrf", ""), "approve", req.request_id, who.email
+        ):
+            error = "This form did not come from this page. Check the request and choose again."
+            return approval.account_page(req, site, who, token, error)
+        target = self._decide(req.request_id, who)
+        if target is None:
+            return pages.message("This approval request has expired.", 400, site)
+        return RedirectResponse(target, 303)
+
+    async def _key_approval(
+        self,
+        request: Request,
+        form: dict[str, str],
+        req: approval.Request,
+        site: SiteLook,
+        sign_in: str | None,
+    ) -> Response:
+        """A key the wiki accepts approves, under the identity typed in (or the key's)."""
+        request_id = req.request_id
         address = request.client.host if request.client else "?"
         wait = self.attempts.blocked_for(address)
         if wait > 0:  # answered at once: guessing is limited, never slowed by sleeping here
-            return approval.message(
+            return pages.message(
                 f"Too many wrong keys from your address; try again in {int(wait) + 1} seconds.",
                 429,
+                site,
             )
         key_identity = await anyio.to_thread.run_sync(self.check_key, form.get("key", ""))
         if key_identity is None:
             self.attempts.failed(address)
             if self._count_failure(request_id) >= KEY_TRIES:
-                return approval.message(
+                return pages.message(
                     f"{KEY_TRIES} wrong keys: this approval request is cancelled. Start "
                     "connecting again from your MCP client.",
                     429,
+                    site,
                 )
-            return approval.page(**shown, error="That key is not accepted here.", status=403)
+            error = "That key is not accepted here."
+            return approval.page(req, site, sign_in=sign_in, error=error, status=403)
         identity = approval.clean_identity(
             form.get("name", ""), form.get("email", ""), key_identity
         )
         if isinstance(identity, str):
-            return approval.page(**shown, error=identity, status=400)
+            return approval.page(req, site, sign_in=sign_in, error=identity, status=400)
         target = self._decide(request_id, identity)
         if target is None:
-            return approval.message("This approval request has expired.", 400)
+            return pages.message("This approval request has expired.", 400, site)
         return RedirectResponse(target, 303)
+
+    async def clients_page(self, request: Request) -> Response:
+        """The signed-in account's authorised clients; POST revokes one (its tokens end)."""
+        visit = await anyio.to_thread.run_sync(self.visit, request.headers.get("cookie", ""))
+        site, who = visit.site, visit.account
+        if who is None or not who.email:
+            sign_in = approval.login_url(site, CLIENTS_PATH) if visit.accounts else None
+            if sign_in:
+                return RedirectResponse(sign_in, 303)
+            return pages.message("Sign in to the wiki to see the clients you allowed.", 401, site)
+        secret = self.store.secret("csrf")
+        token = csrf.form_token(secret, "clients", who.email)
+        if request.method == "POST":
+            form = await _form(request)
+            if not same_site(request) or not csrf.valid(
+                secret, form.get("csrf", ""), "clients", who.email
+            ):
+                return pages.message("This form did not come from this page.", 403, site)
+            with self.store.transaction() as tx:
+                grant = form.get("grant", "")
+                if any(g.get("origin") == grant for g in tx.grants_of(who.email)):
+                    tx.drop_grant(grant)
+            return RedirectResponse(CLIENTS_PATH, 303)
+        with self.store.transaction() as tx:
+            grants = tx.grants_of(who.email)
+            names = {g["client_id"]: tx.get("clients", g["client_id"]) or {} for g in grants}
+        shown = [
+            authorised.Grant(
+                grant=str(g.get("origin", "")),
+                client_name=str(names[g["client_id"]].get("client_name") or g["client_id"]),
+                redirect_hosts=[
+                    urlsplit(u).netloc or u for u in names[g["client_id"]].get("redirect_uris", [])
+                ],
+                expires_at=int(g["expires_at"]),
+            )
+            for g in grants
+        ]
+        return authorised.page(site, who, shown, token)
 
     def _count_failure(self, request_id: str) -> int:
         """One more wrong key for this approval request (shared by every process through the
@@ -308,6 +417,7 @@ class LocalOAuthProvider(OAuthProvider):
             for r in super().get_routes(mcp_path)
         ]
         routes.append(Route(APPROVAL_PATH, endpoint=self.approval_page, methods=["GET", "POST"]))
+        routes.append(Route(CLIENTS_PATH, endpoint=self.clients_page, methods=["GET", "POST"]))
         return routes
 
     # -- codes and tokens ----------------------------------------------------------------------
@@ -442,6 +552,11 @@ class LocalOAuthProvider(OAuthProvider):
         if found is None or not self._issued_here(found.get("resource")):
             return None
         identity = found["identity"]
+        claims = {"sub": identity["email"], "email": identity["email"], "name": identity["name"]}
+        if identity.get("account"):  # the wiki account's permissions, as they were approved
+            claims.update(
+                wiki_account=True, wiki_write=identity["write"], wiki_upload=identity["upload"]
+            )
         return AccessToken(
             token=token,
             client_id=found["client_id"],
@@ -449,7 +564,7 @@ class LocalOAuthProvider(OAuthProvider):
             expires_at=found["expires_at"],
             resource=found.get("resource"),
             subject=identity["email"],
-            claims={"sub": identity["email"], "email": identity["email"], "name": identity["name"]},
+            claims=claims,
         )
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:

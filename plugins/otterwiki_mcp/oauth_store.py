@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -40,6 +41,8 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_expiry ON entries (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_origin ON entries (origin) WHERE origin IS NOT NULL;
 CREATE INDEX IF NOT EXISTS entries_used ON entries (section, used_at);
+CREATE INDEX IF NOT EXISTS entries_account ON entries (json_extract(value, '$.identity.email'))
+    WHERE section = 'refresh';
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -88,6 +91,20 @@ class Transaction:
             "DELETE FROM entries WHERE origin = ? AND section IN ('access', 'refresh')", (origin,)
         ).rowcount
 
+    def grants_of(self, email: str) -> list[Entry]:
+        """The live refresh entries (one per grant) of the wiki account `email`, newest first;
+        each names its grant (`origin`)."""
+        rows = self.db.execute(
+            "SELECT value FROM entries WHERE section = 'refresh' "
+            "AND json_extract(value, '$.identity.email') = ? AND expires_at >= ?",
+            (email, time.time()),
+        ).fetchall()
+        found = [json.loads(row[0]) for row in rows]
+        return sorted(
+            (g for g in found if g.get("identity", {}).get("account")),
+            key=lambda g: -float(g.get("expires_at", 0)),
+        )
+
     def drop_unused_clients(self, before: float) -> int:
         """Registrations last used (or registered, if never used) before `before`."""
         return self.db.execute(
@@ -134,6 +151,17 @@ class OAuthStore:
                 tx.db.execute("INSERT INTO meta VALUES ('migrated', ?)", (legacy,))
         if os.path.exists(legacy):
             os.replace(legacy, legacy + ".migrated")
+
+    def secret(self, name: str) -> bytes:
+        """A random secret made once and shared by every process of this store (the key of the
+        approval forms' CSRF tokens)."""
+        with self.transaction() as tx:
+            tx.db.execute(
+                "INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                (f"secret:{name}", secrets.token_hex(32)),
+            )
+            row = tx.db.execute("SELECT value FROM meta WHERE name = ?", (f"secret:{name}",))
+            return bytes.fromhex(row.fetchone()[0])
 
     def get(self, section: str, key: str) -> Entry | None:
         """One entry, e.g. a token's grant by its digest."""

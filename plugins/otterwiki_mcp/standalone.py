@@ -4,8 +4,9 @@ with Mangum on Lambda.
 
 Needs WIKIBOT_API_URL (the wiki, e.g. https://wiki.example.org) and WIKIBOT_API_KEY (an admin
 key: every write names the signed-in user as its author, which the REST API refuses from any other
-key). The local OAuth server's approval page accepts WIKIBOT_MCP_APPROVAL_KEY, else
-WIKIBOT_API_KEY.
+key). The local OAuth server's approval page recognises the wiki account the browser is signed
+in with, and accepts the wiki's write-scope API keys (asked of the wiki) and, if set,
+WIKIBOT_MCP_APPROVAL_KEY.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .app import build_asgi, plain_keys
+from .app import build_asgi
 from .httpbackend import HttpBackend
 from .paths import DeclaredPath
 from .router import OriginRouter
@@ -26,8 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> OriginRouter:
     if not settings.api_url or not settings.api_key:
         raise ValueError("the MCP service needs WIKIBOT_API_URL and WIKIBOT_API_KEY")
     backend = HttpBackend(settings.api_url, settings.api_key, timeout=settings.http_timeout)
-    check = plain_keys([settings.approval_key or settings.api_key])
-    return build_asgi(settings, backend, check)
+    return build_asgi(settings, backend)
 
 
 def declared_paths(config: Mapping[str, Any] | None = None) -> list[DeclaredPath]:

@@ -502,7 +502,9 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             except (binascii.Error, ValueError):
                 raise Invalid("content is not valid base64; or pass encoding='text'") from None
             data = content
-        return backend.put_attachment(path, filename, data, commit_message, current_author())
+        return backend.put_attachment(
+            path, filename, data, commit_message, current_author("upload")
+        )
 
     @mcp.tool(annotations=READ)
     @wiki_errors
@@ -533,4 +535,4 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
     ) -> dict[str, Any]:
         """Remove a file attached to a note. Links to it in the note stop working, so edit the
         note too if it shows or links the file."""
-        return backend.delete_attachment(path, filename, commit_message, current_author())
+        return backend.delete_attachment(path, filename, commit_message, current_author("upload"))
