@@ -191,6 +191,10 @@ def test_a_building_index_or_a_missing_model_is_a_message_not_a_500(app: Any) ->
     with answering(app, Stub(building)):
         text = client.get(PAGE, query_string={"q": "x"}).get_data(as_text=True)
     assert "still being built" in text and "7 pages" in text, text
+    starting = {"query": "x", "results": [], "index": {"status": "starting", "pending": None}}
+    with answering(app, Stub(starting)):
+        text = client.get(PAGE, query_string={"q": "x"}).get_data(as_text=True)
+    assert "model is loading" in text and "word matches only" in text, text
     with answering(app, None, unavailable="numpy is not installed"):
         answer = client.get(PAGE)
         assert answer.status_code == 503 and "numpy is not installed" in answer.text

@@ -75,7 +75,7 @@ def _search(query: str) -> tuple[dict[str, Any] | None, str | None]:
         search, _ = _runtime().require()
         return (search.hybrid(query, LIMIT) if query else None), None
     except WikiError as e:
-        retry = " Please try again in a moment." if e.code == "busy" else ""
+        retry = " Please try again in a moment." if e.code in ("busy", "starting") else ""
         return None, e.message + retry
 
 
