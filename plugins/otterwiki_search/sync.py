@@ -135,7 +135,7 @@ class VectorSync:
                 state.head = state.job["target"]
                 log.info("vector index: %s finished at %s", state.job["reason"], state.head)
                 state.job = None
-            self.store.save(state)  # one save per step: the whole store is rewritten each time
+            self.store.save(state)  # one save per step: a new segment and manifest (store.py)
         return self._status(state, self.git.head())
 
     def _plan(self, state: StoreState | None, full: bool) -> StoreState:
