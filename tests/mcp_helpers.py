@@ -193,13 +193,22 @@ def approve(
     return requests.post(page_url.split("?")[0], data=form, allow_redirects=False, timeout=10)
 
 
-def oauth_login(base: str, key: str, name: str = "", email: str = "") -> dict[str, Any]:
-    """The whole local OAuth flow by hand (registration, PKCE, approval, token): the token
-    response, plus the client's id."""
+@dataclass
+class Authorization:
+    """A registered public client's /authorize URL (PKCE) and what redeeming its code needs."""
+
+    url: str
+    client_id: str
+    verifier: str
+    state: str
+
+
+def start_authorization(base: str, client_name: str = "pytest") -> Authorization:
+    """Register a public client with the test redirect URI and build its /authorize URL."""
     client = requests.post(
         base + "/register",
         json={
-            "client_name": "pytest",
+            "client_name": client_name,
             "redirect_uris": [REDIRECT_URI],
             "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"],
@@ -217,14 +226,28 @@ def oauth_login(base: str, key: str, name: str = "", email: str = "") -> dict[st
         "code_challenge": challenge,
         "code_challenge_method": "S256",
     }
-    done = approve(f"{base}/authorize?{urlencode(query)}", key, name, email)
+    return Authorization(
+        f"{base}/authorize?{urlencode(query)}", client["client_id"], verifier, state
+    )
+
+
+def redeem(base: str, auth: Authorization, done: requests.Response) -> dict[str, Any]:
+    """The token response for the code the approval page's answer `done` redirects with, plus
+    the client's id."""
     assert done.status_code == 303, done.text
     answer = parse_qs(urlsplit(done.headers["Location"]).query)
-    assert answer["state"] == [state]
-    form = code_exchange(answer["code"][0], client["client_id"], verifier)
+    assert answer["state"] == [auth.state]
+    form = code_exchange(answer["code"][0], auth.client_id, auth.verifier)
     token = requests.post(base + "/token", data=form, timeout=10)
     assert token.status_code == 200, token.text
-    return {**token.json(), "client_id": client["client_id"]}
+    return {**token.json(), "client_id": auth.client_id}
+
+
+def oauth_login(base: str, key: str, name: str = "", email: str = "") -> dict[str, Any]:
+    """The whole local OAuth flow by hand (registration, PKCE, approval, token): the token
+    response, plus the client's id."""
+    auth = start_authorization(base)
+    return redeem(base, auth, approve(auth.url, key, name, email))
 
 
 async def call_tool(url: str, token: str, tool: str, args: dict[str, Any]) -> Any:

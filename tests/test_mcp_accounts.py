@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -25,11 +24,11 @@ from conftest import last_author
 from mcp_helpers import (
     INITIALIZE,
     MCP_HEADERS,
-    REDIRECT_URI,
+    Authorization,
     WikiServe,
-    code_exchange,
-    pkce,
+    redeem,
     run,
+    start_authorization,
     tool,
 )
 from test_access import register
@@ -69,39 +68,6 @@ def wiki(tmp_path_factory: pytest.TempPathFactory, request: Any) -> Iterator[Acc
         server.stop()
 
 
-@dataclass
-class Authorization:
-    url: str
-    client_id: str
-    verifier: str
-    state: str
-
-
-def start_authorization(base: str, name: str = "Pytest Claude") -> Authorization:
-    client = requests.post(
-        base + "/register",
-        json={
-            "client_name": name,
-            "redirect_uris": [REDIRECT_URI],
-            "token_endpoint_auth_method": "none",
-        },
-        timeout=10,
-    ).json()
-    verifier, challenge = pkce()
-    state = secrets.token_urlsafe(8)
-    query = {
-        "response_type": "code",
-        "client_id": client["client_id"],
-        "redirect_uri": REDIRECT_URI,
-        "state": state,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    return Authorization(
-        f"{base}/authorize?{urlencode(query)}", client["client_id"], verifier, state
-    )
-
-
 def approval_page(session: requests.Session, auth: Authorization) -> requests.Response:
     start = session.get(auth.url, allow_redirects=False, timeout=10)
     assert start.status_code == 302, start.text
@@ -121,24 +87,13 @@ def submit(
     )
 
 
-def token_for(base: str, auth: Authorization, done: requests.Response) -> dict[str, Any]:
-    assert done.status_code == 303, done.text
-    answer = parse_qs(urlsplit(done.headers["Location"]).query)
-    assert answer["state"] == [auth.state]
-    form = code_exchange(answer["code"][0], auth.client_id, auth.verifier)
-    token = requests.post(base + "/token", data=form, timeout=10)
-    assert token.status_code == 200, token.text
-    return token.json()
-
-
 def login_as(
     session: requests.Session, wiki: AccountWiki, client: str = "Pytest Claude"
 ) -> dict[str, Any]:
     auth = start_authorization(wiki.url, client)
     page = approval_page(session, auth)
     assert page.status_code == 200, page.text
-    token = token_for(wiki.url, auth, submit(session, wiki.url, form_fields(page.text)))
-    return {**token, "client_id": auth.client_id}
+    return redeem(wiki.url, auth, submit(session, wiki.url, form_fields(page.text)))
 
 
 def initialize(base: str, token: str) -> int:
@@ -147,7 +102,7 @@ def initialize(base: str, token: str) -> int:
 
 
 def test_the_page_says_who_is_signed_in_and_what_is_asked(wiki: AccountWiki) -> None:
-    page = approval_page(wiki.reader, start_authorization(wiki.url))
+    page = approval_page(wiki.reader, start_authorization(wiki.url, "Pytest Claude"))
     assert page.status_code == 200, page.text
     text = re.sub(r"\s+", " ", page.text)
     assert f"Signed in as <strong>{READER[0]}</strong> &lt;{READER[1]}&gt;" in text
@@ -186,7 +141,7 @@ def test_a_form_another_site_submits_is_refused(wiki: AccountWiki) -> None:
     fresh = requests.get(wiki.url + "/-/login", timeout=30).headers.get("Set-Cookie", "")
     assert "session=" in fresh and "SameSite=Lax" in fresh, fresh
     done = submit(wiki.owner, wiki.url, fields)  # the page's own form still works
-    assert token_for(wiki.url, auth, done)["access_token"]
+    assert redeem(wiki.url, auth, done)["access_token"]
 
 
 def test_the_token_carries_the_account_its_author_and_permissions(wiki: AccountWiki) -> None:
