@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -90,16 +89,14 @@ class _Lines:
     def __init__(self, path: str, offsets: list[int]) -> None:
         self.offsets = offsets
         self._file = open(path, "rb")  # noqa: SIM115 - open as long as the segment is
-        self._lock = threading.Lock()
 
+    # pread, never seek + read: a forked worker shares the file's offset with its parent
     def line(self, row: int) -> bytes:
         start, end = self.offsets[row], self.offsets[row + 1]
         return os.pread(self._file.fileno(), end - start, start)
 
     def lines(self, rows: Iterable[int]) -> list[bytes]:
-        with self._lock:
-            self._file.seek(0)
-            data = self._file.read()
+        data = os.pread(self._file.fileno(), self.offsets[-1], 0)
         return [data[self.offsets[r] : self.offsets[r + 1]] for r in rows]
 
     def __del__(self) -> None:

@@ -410,10 +410,10 @@ class VectorStore:
                 if not os.path.exists(self.path):
                     state = read_format_1(os.path.join(self.folder, OLD_FILE))
                     self.save(state)
-        except Busy:
-            return read_format_1(os.path.join(self.folder, OLD_FILE))
         except FileNotFoundError:
             pass  # another process migrated it meanwhile
+        except (Busy, OSError):  # another writer, or a folder this process cannot write
+            return read_format_1(os.path.join(self.folder, OLD_FILE))
         return self.read()
 
     # -- writing ---------------------------------------------------------------------------------
@@ -436,10 +436,7 @@ class VectorStore:
         segments when compaction.py says so; a state not read from this store's latest
         manifest (a new one, a rebuild) is written whole."""
         with self.lock.hold():
-            try:
-                before = json.loads(open(self.path, "rb").read())  # noqa: SIM115
-            except (OSError, ValueError):
-                before = {}
+            before = self._manifest_or_nothing()
             names = [s.name for s in state._segments[: state._saved]]
             continues = before.get("format") == FORMAT_VERSION and names == before.get("segments")
             writer = _Writer(self.folder, int(before.get("serial", 0)))
@@ -468,6 +465,14 @@ class VectorStore:
                 st = os.stat(self.path)
                 self._open = {s.name: s for s in state._segments if s.name}
                 self._cached = ((st.st_ino, st.st_mtime_ns, st.st_size), state.copy())
+
+    def _manifest_or_nothing(self) -> dict[str, Any]:
+        """The manifest on disk as a writer starts from it; {} when missing or unreadable."""
+        try:
+            with open(self.path, "rb") as f:
+                return json.loads(f.read())
+        except (OSError, ValueError):
+            return {}
 
     def _remove_unnamed(self, named: set[str]) -> None:
         """Remove segments no manifest names any more (past their retirement), those of writers
