@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import search_corpus_ops
 
 PAGES = """
 = Animals | Appearance | Behaviour
@@ -989,12 +992,57 @@ def pages() -> list[Page]:
     return result
 
 
-def queries() -> list[Query]:
+def _queries(text: str, filename: Callable[[str], str]) -> list[Query]:
     result = []
-    for line in _logical_lines(QUERIES):
-        title, text = (f.strip() for f in line.split("|"))
-        result.append(Query(text, title, filename_for(title)))
+    for line in _logical_lines(text):
+        title, query = (f.strip() for f in line.split("|", 1))
+        result.append(Query(query, title, filename(title)))
     return result
+
+
+def queries() -> list[Query]:
+    """The paraphrased queries of the 216 topic pages."""
+    return _queries(QUERIES, filename_for)
+
+
+# -- the operations pages (search_corpus_ops.py) -------------------------------------------------
+OPS_KINDS = ("keyword", "paraphrase", "mixed")
+
+
+def ops_filename(title: str) -> str:
+    """`ops/<title>.md`, the title's characters a file name cannot hold dropped."""
+    return "ops/" + re.sub(r"[^\w .-]", "", title.lower()).strip() + ".md"
+
+
+def _markdown_pages(text: str) -> list[tuple[str, str]]:
+    """(title, markdown) of each page of `text`: a page starts at a `# ` line outside a code
+    fence."""
+    found: list[tuple[str, list[str]]] = []
+    fenced = False
+    for line in text.strip().splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        if line.startswith("# ") and not fenced:
+            found.append((line[2:].strip(), []))
+        found[-1][1].append(line)
+    return [(title, "\n".join(lines).strip() + "\n") for title, lines in found]
+
+
+def ops_pages() -> list[Page]:
+    return [
+        Page(title, "Operations", ops_filename(title), content)
+        for title, content in _markdown_pages(search_corpus_ops.PAGES)
+    ]
+
+
+def ops_queries(kind: str) -> list[Query]:
+    """The operations pages' `keyword`, `paraphrase` or `mixed` queries, one per page."""
+    sets = {
+        "keyword": search_corpus_ops.KEYWORD_QUERIES,
+        "paraphrase": search_corpus_ops.PARAPHRASE_QUERIES,
+        "mixed": search_corpus_ops.MIXED_QUERIES,
+    }
+    return _queries(sets[kind], ops_filename)
 
 
 # -- the paraphrase check ------------------------------------------------------------------------
@@ -1043,7 +1091,14 @@ def paraphrase_problems(page_list: list[Page], query_list: list[Query]) -> list[
 if __name__ == "__main__":
     import sys
 
-    found = paraphrase_problems(pages(), queries())
-    print(f"{len(pages())} pages, {len(queries())} queries, {len(found)} problem(s)")
+    every_page = pages() + ops_pages()
+    paraphrases = queries() + ops_queries("paraphrase")
+    found = paraphrase_problems(every_page, paraphrases)
+    found += [
+        f"{q.text!r}: no page"
+        for q in ops_queries("keyword") + ops_queries("mixed")
+        if q.filename not in {p.filename for p in every_page}
+    ]
+    print(f"{len(every_page)} pages, {len(paraphrases)} paraphrases, {len(found)} problem(s)")
     print("\n".join(found))
     sys.exit(1 if found else 0)
