@@ -140,7 +140,7 @@ MODES: dict[str, dict[str, str]] = {
     "tokens": {"WIKIBOT_MCP_AUTH": "tokens", "WIKIBOT_MCP_TOKEN": STATIC_TOKEN},
     "local at /agents/mcp": {"WIKIBOT_MCP_AUTH": "local", "WIKIBOT_MCP_PATH": "/agents/mcp"},
 }
-OAUTH = {"/authorize", "/token", "/register", "/revoke", "/oauth/approve"}
+OAUTH = {"/authorize", "/token", "/register", "/revoke", "/oauth/approve", "/oauth/clients"}
 DISCOVERY = {
     "/.well-known/oauth-protected-resource/mcp",
     "/.well-known/oauth-authorization-server",
@@ -187,6 +187,7 @@ def _probe(url: str, method: str) -> int:
 OAUTH_EMPTY_REQUEST = {
     "/authorize": 400,  # no client_id
     "/oauth/approve": 400,  # no approval request
+    "/oauth/clients": 401,  # nobody signed in (and the test wiki has no accounts to sign in to)
     "/register": 400,  # no client metadata
     "/revoke": 401,  # no client authentication
     "/token": 401,  # no client authentication
