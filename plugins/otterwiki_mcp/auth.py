@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fastmcp.server.auth import AuthProvider, MultiAuth
-from fastmcp.server.auth.providers.workos import AuthKitProvider
 
 from .accounts import Visit, VisitCheck
 from .local_oauth import Attempts, KeyCheck, LocalOAuthProvider
@@ -53,6 +52,10 @@ def build_auth(parts: AuthParts, origin: str) -> AuthProvider:
         )
     elif settings.auth == "authkit":
         assert settings.authkit_domain
+        # imported here: the WorkOS provider and FastMCP's OAuth proxy under it take ~0.3 s
+        # of every cold start of the other modes (benchmarks/bench_lambda.py)
+        from fastmcp.server.auth.providers.workos import AuthKitProvider
+
         server = AuthKitProvider(authkit_domain=settings.authkit_domain, base_url=origin)
     static = HashedTokenVerifier(settings.static_tokens) if settings.static_tokens else None
     if server is not None and static is not None:
