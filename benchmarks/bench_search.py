@@ -264,7 +264,7 @@ def run_queries(engine: Engine, queries: list[tuple[str, str]]) -> list[Ranked]:
         r = Ranked(text, target)
         calls: tuple[tuple[str, Callable[[str, int], dict[str, Any]]], ...] = (
             ("fulltext", engine.service.search),
-            ("vector", engine.search.semantic),
+            ("vector", partial(engine.search.semantic, max_chunks_per_page=1, group="page")),
             ("hybrid", engine.search.hybrid),
         )
         for mode, call in calls:
@@ -278,7 +278,9 @@ def run_queries(engine: Engine, queries: list[tuple[str, str]]) -> list[Ranked]:
         r.ranks["anyword50"] = any_word_ranking(engine.service, text, 50)
         every_word = partial(engine.service.search, all_words=True)
         r.ranks["mostwords50"] = [h["path"] for h in most_words(every_word, text, 50)]
-        r.ranks["semantic50"] = [h["path"] for h in engine.search.semantic(text, 50, 1)["results"]]
+        r.ranks["semantic50"] = [
+            h["path"] for h in engine.search.semantic(text, 50, 1, "page")["results"]
+        ]
         out.append(r)
     return out
 
