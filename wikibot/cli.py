@@ -173,18 +173,42 @@ def _mcp_settings_line(settings: Any, base: str) -> str:
     return f"  MCP       {base}{settings.path}  ({'; or '.join(how) or 'static tokens'})\n"
 
 
-def _reindex(args: argparse.Namespace) -> int:
-    from wikibot import localwiki, reindex
+def _open_app(args: argparse.Namespace) -> Any:
+    """The wiki's app as `wikibot serve` configures it: OTTERWIKI_SETTINGS when set (an existing
+    Otterwiki), else the data folder with its own key and settings."""
+    from wikibot import localwiki
 
     if os.environ.get("OTTERWIKI_SETTINGS") and args.data_dir is None:
         from otterwiki.server import app  # an existing Otterwiki, configured by its settings file
-    else:
-        data = localwiki.prepare(args.data_dir or "wikibot-data")
-        key = localwiki.saved_api_key(data)
-        if key:  # the folder's own key, as `wikibot serve` uses it (the plugins check for one)
-            os.environ["WIKIBOT_API_KEY"] = key
-        app = localwiki.create_app(data)
-    return reindex.run(app.extensions["wikibot_search"], full=args.full)
+
+        return app
+    data = localwiki.prepare(args.data_dir or "wikibot-data")
+    key = localwiki.saved_api_key(data)
+    if key:  # the folder's own key, as `wikibot serve` uses it (the plugins check for one)
+        os.environ["WIKIBOT_API_KEY"] = key
+    return localwiki.create_app(data)
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from wikibot import reindex
+
+    return reindex.run(_open_app(args).extensions["wikibot_search"], full=args.full)
+
+
+def _index(args: argparse.Namespace) -> int:
+    from wikibot import pageindex_cli
+
+    os.environ.setdefault("WIKIBOT_INDEX_BACKGROUND", "false")  # this command is the builder
+    return pageindex_cli.run_index(_open_app(args).extensions["wikibot_api"].service.index)
+
+
+def _status(args: argparse.Namespace) -> int:
+    from wikibot import localwiki, pageindex_cli
+
+    settings = os.environ.get("OTTERWIKI_SETTINGS")
+    if args.data_dir is not None or not settings:
+        settings = localwiki.DataDir(os.path.abspath(args.data_dir or "wikibot-data")).settings
+    return pageindex_cli.run_status(settings)
 
 
 def _keygen(args: argparse.Namespace) -> int:
@@ -274,15 +298,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=_serve)
 
-    reindex = commands.add_parser(
+    def on_a_wiki(
+        name: str, func: Callable[[argparse.Namespace], int], help: str, what: str
+    ) -> Any:
+        """A command on one wiki: OTTERWIKI_SETTINGS when set, else a data folder."""
+        command = commands.add_parser(
+            name,
+            help=help,
+            description=f"{what} Uses OTTERWIKI_SETTINGS when set, else the data folder.",
+        )
+        command.add_argument("--data-dir", help="wikibot serve's data folder (./wikibot-data)")
+        command.set_defaults(func=func)
+        return command
+
+    reindex = on_a_wiki(
         "reindex",
-        help="bring the semantic search index up to date (with a progress bar)",
-        description="Embed every page that changed since the index was built (all of them the "
-        "first time). Uses OTTERWIKI_SETTINGS when set, else the data folder.",
+        _reindex,
+        "bring the semantic search index up to date (with a progress bar)",
+        "Embed every page that changed since the index was built (all of them the first time).",
     )
-    reindex.add_argument("--data-dir", help="wikibot serve's data folder (./wikibot-data)")
     reindex.add_argument("--full", action="store_true", help="re-embed every page")
-    reindex.set_defaults(func=_reindex)
+    on_a_wiki(
+        "index",
+        _index,
+        "build the page index ahead of time (with a progress bar)",
+        "Build the page index (metadata, full text, links) to the repository's HEAD, so no "
+        "request waits for it; the wiki also builds it in bounded steps on its own.",
+    )
+    on_a_wiki(
+        "status",
+        _status,
+        "the page index's and the vector store's state (builds nothing)",
+        "Whether each index is built, the HEAD it is at against the repository's, its pages "
+        "and any build in progress.",
+    )
 
     keygen = commands.add_parser("keygen", help="make an API key and its keys-file entry")
     keygen.add_argument("--name", default="client", help="a label for the key")

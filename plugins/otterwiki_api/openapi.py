@@ -42,6 +42,21 @@ PAGE_SUMMARY: Schema = {
         "revision": STR,
     },
 }
+# While the page index's first build is incomplete (index_build.py), an answer gathered from it
+# says so: pages the build has not reached are missing from it (a single page is always exact).
+PARTIAL: dict[str, Schema] = {
+    "partial": {
+        "type": "boolean",
+        "description": "present (true) only while the page index is still being built: pages not"
+        " indexed yet are missing from this answer; ask again later for all of them",
+    },
+    "index_progress": {
+        "type": "object",
+        "description": "how far the page index's build is (with `partial`)",
+        "required": ["indexed", "total", "phase", "reason"],
+        "properties": {"indexed": INT, "total": INT, "phase": STR, "reason": STR},
+    },
+}
 PAGE: Schema = {
     "type": "object",
     "required": [
@@ -63,6 +78,7 @@ PAGE: Schema = {
         "linked_from": {"type": "array", "items": STR},
         "revision": STR,
         "last_commit": COMMIT,
+        **PARTIAL,  # linked_from needs every page
     },
 }
 ERROR: Schema = {
@@ -113,7 +129,8 @@ _ERROR_TEXT = {
     "409": "conflict: stale or missing revision, or the target exists",
     "413": "request body too large",
     "422": "invalid input (the message says which)",
-    "503": "the repository is busy (retry) or semantic search is unavailable (see the message)",
+    "503": "the repository is busy (retry), semantic search is unavailable, or a rename waits for"
+    " the page index's first build (see the message and Retry-After)",
 }
 
 
@@ -323,6 +340,7 @@ def openapi_document(
                         pages={"type": "array", "items": PAGE_SUMMARY},
                         total=INT,
                         next_cursor=STR,
+                        **PARTIAL,
                     ),
                     "pages in path order; `total` counts every match",
                 ),
@@ -448,6 +466,7 @@ def openapi_document(
                         total=INT,
                         truncated={"type": "boolean"},
                         next_offset={"type": ["integer", "null"]},
+                        **PARTIAL,
                     ),
                     "the neighbourhood",
                 ),
@@ -502,6 +521,7 @@ def openapi_document(
                         folders={"type": "array", "items": {"type": "object"}},
                         total=INT,
                         truncated={"type": "boolean"},
+                        **PARTIAL,
                     ),
                     "the folders",
                 ),
@@ -566,6 +586,7 @@ def openapi_document(
                             ),
                         },
                         total={"type": "integer", "description": "pages matching"},
+                        **PARTIAL,
                     ),
                     "results",
                 ),
@@ -602,6 +623,7 @@ def openapi_document(
                             "type": "array",
                             "items": obj(["source", "target"], source=STR, target=STR),
                         },
+                        **PARTIAL,
                     ),
                     "graph",
                 ),
@@ -618,6 +640,7 @@ def openapi_document(
                         path=STR,
                         links_to={"type": "array", "items": STR},
                         linked_from={"type": "array", "items": STR},
+                        **PARTIAL,
                     ),
                     "links",
                 ),

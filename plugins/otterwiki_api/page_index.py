@@ -3,9 +3,12 @@ HEAD, stored beside the repository so every process sharing the repository share
 
 Every read first compares the recorded HEAD with the repository's HEAD and, when they differ,
 catches up by reading only the commits in between (`git log old..new`), so commits made by the
-web UI, another process or a `git pull` are seen on the next request. A full rebuild happens only
+web UI, another process or a `git pull` are seen on the next request. A full build happens only
 when there is no usable index (first start, schema or settings change, rewritten history); it is
-written to a temporary file and renamed into place, so no reader ever sees half an index.
+a resumable job (`index_build`) that requests advance within a time budget (and a background
+thread, where the runtime allows one), renamed into place when complete. Until then reads answer
+from the pages built so far and say so (`partial()`); a single page not built yet is read from
+git, so reading and writing pages stays exact.
 """
 
 from __future__ import annotations
@@ -19,61 +22,34 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
-from dataclasses import dataclass
 from typing import Any
 
-from .atomicfile import clear_leftovers, temp_path
-from .frontmatter import page_category, page_tags, page_title, split_frontmatter
+from . import deadline, index_build
+from .atomicfile import clear_leftovers
 from .gitcli import Commit, Git
-from .pagepaths import display_path, filename_for
-from .plaintext import page_sections
+from .index_build import Progress
+from .index_rows import (
+    PAGE_COLUMNS,
+    SCHEMA_VERSION,
+    SECTION_BITS,
+    LinkRules,
+    PageRow,
+    apply_changes,
+    latest_changes,
+    parse_page,
+)
+from .index_settings import BuildSettings
 from .repolock import FileLock
-from .wikilinks import extract_links
+
+__all__ = ["LinkRules", "PageIndex", "PageRow", "Progress"]
 
 log = logging.getLogger(__name__)
 _INHERITED: list[sqlite3.Connection] = []  # connections a forked process got from its parent
 
-SCHEMA_VERSION = "4"  # 4: one fts row per section, porter stemming, plain text
-TAG_SEPARATOR = "\x1f"  # tags are stored joined: splitting is much cheaper than JSON per row
-_BLOB_BATCH = 2000
+BACKGROUND_SLICE = 0.5  # seconds a background build holds the index lock at a time
+_UNCONTENDED = 0.05  # a request that waited longer than its budget for the lock builds nothing
 
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE pages (
-    id INTEGER PRIMARY KEY,
-    filename TEXT NOT NULL UNIQUE,
-    key TEXT NOT NULL,
-    path TEXT NOT NULL,
-    name TEXT NOT NULL,
-    title TEXT,
-    category TEXT,
-    tags TEXT NOT NULL,
-    words INTEGER NOT NULL,
-    size INTEGER NOT NULL,
-    revision TEXT NOT NULL,
-    author TEXT NOT NULL,
-    email TEXT NOT NULL,
-    updated_at INTEGER NOT NULL,
-    message TEXT NOT NULL
-);
-CREATE INDEX pages_key ON pages(key);
-CREATE INDEX pages_category ON pages(category COLLATE NOCASE);
-CREATE INDEX pages_updated ON pages(updated_at);
-CREATE TABLE tags (page_id INTEGER NOT NULL, tag TEXT NOT NULL);
-CREATE INDEX tags_tag ON tags(tag, page_id);
-CREATE INDEX tags_page ON tags(page_id);
-CREATE TABLE links (source_id INTEGER NOT NULL, target TEXT NOT NULL);
-CREATE INDEX links_target ON links(target);
-CREATE INDEX links_source ON links(source_id);
-CREATE VIRTUAL TABLE fts USING fts5(
-    title, headings, text, page UNINDEXED,
-    tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'
-);
-"""
-# One fts row per section; its rowid is (page id << SECTION_BITS) + the section's number, so a
-# page's rows are one rowid range (deleted without a scan) and a match's page is its rowid
-# shifted right, without reading the row. BM25 weights: title, headings, text, page (unindexed).
-SECTION_BITS = 16
+# BM25 weights: title, headings, text, page (unindexed).
 WEIGHTS = "10.0, 4.0, 1.0, 0.0"
 SNIPPET_TOKENS = 24
 # Common English words that match nearly every page: dropped from a query that has other words,
@@ -88,47 +64,6 @@ STOPWORDS = frozenset(
     what when where which while who whom why will with would you your yours yourself
     yourselves""".split()
 )
-
-PAGE_COLUMNS = (
-    "id, filename, key, path, name, title, category, tags, words, size, revision, author, email,"
-    " updated_at, message"
-)
-
-
-@dataclass(frozen=True)
-class LinkRules:
-    """Otterwiki settings that decide file names and link targets; part of the index identity."""
-
-    retain_case: bool
-    wikilink_style: str
-
-    def fingerprint(self) -> str:
-        return json.dumps([SCHEMA_VERSION, self.retain_case, self.wikilink_style.upper()])
-
-
-@dataclass
-class PageRow:
-    id: int
-    filename: str
-    key: str
-    path: str
-    name: str
-    title: str | None
-    category: str | None
-    tags: list[str]
-    words: int
-    size: int
-    revision: str
-    author: str
-    email: str
-    updated_at: int
-    message: str
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row | tuple) -> PageRow:
-        values = list(row)
-        values[7] = values[7].split(TAG_SEPARATOR) if values[7] else []
-        return cls(*values)
 
 
 def query_words(text: str) -> list[str]:
@@ -153,42 +88,56 @@ def any_word_query(words: list[str]) -> str:
 
 class PageIndex:
     def __init__(
-        self, git: Git, index_dir: str, rules: Callable[[], LinkRules], lock_timeout: float = 60.0
+        self,
+        git: Git,
+        index_dir: str,
+        rules: Callable[[], LinkRules],
+        lock_timeout: float = 60.0,
+        build: BuildSettings | None = None,
     ) -> None:
         self.git = git
         self.index_dir = index_dir
         self.db_path = os.path.join(index_dir, "pages.sqlite3")
+        self.building_path = os.path.join(index_dir, "pages.building.sqlite3")
         self.rules = rules
+        self.build = build or BuildSettings.from_config()
         self._lock = FileLock(os.path.join(index_dir, "pages.lock"), timeout=lock_timeout)
         self._local = threading.local()
+        self._background: tuple[int, threading.Thread] | None = None  # (pid, thread)
+        self._background_lock = threading.Lock()
 
     # -- connections ---------------------------------------------------------------------------
-    def _connect(self) -> sqlite3.Connection:
-        """A per-thread connection, reopened when another process has replaced the file, and
-        never used across a fork (uWSGI builds the app in its master and forks the workers; the
-        master's connection must not serve a worker, SQLite forbids it)."""
+    def _connect(self, path: str | None = None) -> sqlite3.Connection:
+        """A per-thread connection to `path` (the index by default), reopened when another
+        process has replaced the file, None when there is no file, and never used across a fork
+        (uWSGI builds the app in its master and forks the workers; the master's connection must
+        not serve a worker, SQLite forbids it)."""
+        path = path or self.db_path
+        conns: dict[str, tuple[sqlite3.Connection, int, int]] = self._local.__dict__.setdefault(
+            "conns", {}
+        )
         try:
-            inode = os.stat(self.db_path).st_ino
+            inode: int | None = os.stat(path).st_ino
         except FileNotFoundError:
             inode = None
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid != os.getpid():
-            _INHERITED.append(conn)  # the parent's: kept from closing (SQLite: never use it)
-            conn = self._local.conn = None
-        if conn is not None and self._local.inode == inode and inode is not None:
-            return conn
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        held = conns.get(path)
+        if held is not None and held[2] != os.getpid():
+            _INHERITED.append(held[0])  # the parent's: kept from closing (SQLite: never use it)
+            del conns[path]
+            held = None
+        if held is not None and held[1] == inode:
+            return held[0]
+        self._close(path)
         if inode is None:
             return None  # type: ignore[return-value]
-        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=DELETE")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        self._local.conn = conn
-        self._local.inode = inode
-        self._local.pid = os.getpid()
+        conn = index_build.open_db(path)
+        conns[path] = (conn, inode, os.getpid())
         return conn
+
+    def _close(self, path: str) -> None:
+        held = self._local.__dict__.get("conns", {}).pop(path, None)
+        if held is not None and held[2] == os.getpid():
+            held[0].close()
 
     def _meta(self, conn: sqlite3.Connection | None) -> dict[str, str]:
         if conn is None:
@@ -198,44 +147,123 @@ class PageIndex:
         except sqlite3.DatabaseError:
             return {}
 
+    def _active(self) -> sqlite3.Connection:
+        """The database this thread's last `ensure_current` left current: the index, or the
+        build while it is incomplete."""
+        return self._connect(getattr(self._local, "active", None) or self.db_path)
+
+    def partial(self) -> Progress | None:
+        """The build's progress when this thread's reads come from an incomplete build."""
+        return getattr(self._local, "progress", None)
+
     # -- keeping up with git -------------------------------------------------------------------
-    def ensure_current(self) -> str | None:
-        """Bring the index to the repository's HEAD and return that HEAD."""
+    def ensure_current(self, budget: float | None = None, build: bool = True) -> str | None:
+        """Bring the index to the repository's HEAD and return that HEAD. Without a usable
+        index, advance its build for at most `budget` seconds (the step budget by default, never
+        past the request's deadline; not at all without `build`: a request builds once, in its
+        first call, not in each read); `partial()` then says how far it is."""
+        recorded, self._local.recorded = getattr(self._local, "recorded", None), None
         head = self.git.head()
         rules = self.rules()
         meta = self._meta(self._connect())
         if meta.get("head", "") == (head or "") and meta.get("settings") == rules.fingerprint():
+            self._local.active, self._local.progress = self.db_path, None
             return head
+        started = time.monotonic()
+        if head is not None and recorded == head:
+            build = False  # the hook right after this thread's own write: it had its slice
+        budget, least = self._budget(budget) if build else (0.0, 0)
         with self._lock.hold():
+            if time.monotonic() - started > max(budget, _UNCONTENDED):
+                least = 0  # waited while another process built: its slice was this one's
             head = self.git.head()
-            meta = self._meta(self._connect())
-            recorded = meta.get("head") or None
-            if meta.get("settings") != rules.fingerprint():
-                reason = "no index yet" if not meta else "index settings or schema changed"
-                self._rebuild(head, rules, reason)
-            elif recorded != head:
-                if recorded and head and self.git.is_ancestor(recorded, head):
-                    self._catch_up(recorded, head, rules)
-                else:
-                    self._rebuild(head, rules, "history was rewritten")
+            reason = self._reason_to_build(head, rules)
+            progress = None
+            if reason is not None:
+                progress = self._advance(head, rules, reason, started + budget, least)
+        self._local.active = self.building_path if progress else self.db_path
+        self._local.progress = progress
         return head
+
+    def _budget(self, budget: float | None) -> tuple[float, int]:
+        """(seconds to build for, build steps to run at least): a request in a process whose
+        background thread builds only catches up; none past the request's deadline."""
+        if budget is None:
+            budget = self.build.step_budget
+            if self._building_in_background():
+                return 0.0, 0
+        left = deadline.remaining()
+        if left is not None and left - deadline.RESERVE < budget:
+            return max(0.0, left - deadline.RESERVE), int(left > deadline.RESERVE)
+        return budget, 1
+
+    def _reason_to_build(self, head: str | None, rules: LinkRules) -> str | None:
+        """Why the index cannot be used (None: it is current, caught up if it was behind)."""
+        meta = self._meta(self._connect())
+        if meta.get("settings") != rules.fingerprint():
+            return "no index yet" if not meta else "index settings or schema changed"
+        recorded = meta.get("head") or None
+        if recorded == head:
+            return None
+        if recorded and head and self.git.is_ancestor(recorded, head):
+            self._catch_up(self._connect(), recorded, head, rules)
+            return None
+        return "history was rewritten"
+
+    def _advance(
+        self, head: str | None, rules: LinkRules, reason: str, stop: float, least: int
+    ) -> Progress | None:
+        """Bring the build to `head`, then run build steps (at least `least`) until `stop`;
+        rename it into place when complete (None) or return how far it is."""
+        clear_leftovers(self.db_path)  # a killed writer's (this runs under the index lock)
+        conn = self._connect(self.building_path)
+        meta = self._meta(conn)
+        built = meta.get("head") or None
+        usable = meta.get("settings") == rules.fingerprint() and "walk_target" in meta
+        if usable and built != head:
+            usable = bool(built and head and self.git.is_ancestor(built, head))
+            if usable:
+                self._catch_up(conn, built, head, rules, building=True)
+        if not usable:
+            log.info("page index: full rebuild (%s)", reason)
+            self._close(self.building_path)
+            os.makedirs(self.index_dir, exist_ok=True)
+            index_build.create(self.building_path, self.git, head, rules, reason)
+            conn = self._connect(self.building_path)
+        steps, done, last = 0, False, 0.0
+        while not done and (steps < least or time.monotonic() + last < stop):
+            began = time.monotonic()  # a step is started only if one like the last still fits
+            done = index_build.step(conn, self.git, rules, self.build.batch_pages)
+            steps, last = steps + 1, time.monotonic() - began
+        if not done:
+            return index_build.progress(conn)
+        seconds = index_build.work_seconds(conn)
+        index_build.finish(conn)
+        self._close(self.building_path)
+        os.replace(self.building_path, self.db_path)
+        self._local.built_seconds = seconds
+        log.info("page index: rebuilt in %.2f s", seconds)
+        return None
 
     def _catch_up(
         self,
-        old: str,
+        conn: sqlite3.Connection,
+        old: str | None,
         new: str,
         rules: LinkRules,
         commits: list[Commit] | None = None,
         known: Mapping[str, bytes] | None = None,
+        building: bool = False,
     ) -> None:
         started = time.perf_counter()
         if commits is None:
             commits = self.git.log(rev_range=f"{old}..{new}")
-        latest = _latest_changes(commits)
-        conn = self._connect()
+        latest = latest_changes(commits)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            self._apply(conn, latest, rules, known or {})
+            apply_changes(conn, self.git, latest, rules, known or {})
+            if building:
+                index_build.forget(conn, latest)
             conn.execute("UPDATE meta SET value = ? WHERE key = 'head'", (new,))
             conn.execute("COMMIT")
         except BaseException:
@@ -250,89 +278,139 @@ class PageIndex:
 
     def record(self, commit: Commit, parent: str | None, known: Mapping[str, bytes]) -> None:
         """Take in a commit this process just made on `parent`, from what the writer knows
-        (`known`: contents of written files) instead of asking git; anything else catches up."""
+        (`known`: contents of written files) instead of asking git; anything else catches up.
+        During a build the commit goes into the build, which keeps it when renamed into place."""
         rules = self.rules()
         with self._lock.hold():
-            meta = self._meta(self._connect())
-            current = (meta.get("head") or None) == parent and self.git.head() == commit.revision
-            if current and parent and meta.get("settings") == rules.fingerprint():
-                self._catch_up(parent, commit.revision, rules, [commit], known)
+            moved = self.git.head() == commit.revision
+            for path, building in ((self.db_path, False), (self.building_path, True)):
+                conn = self._connect(path)
+                meta = self._meta(conn)
+                if not building and meta.get("settings") != rules.fingerprint():
+                    continue  # no usable index: the build takes the commit
+                if not (moved and meta.get("settings") == rules.fingerprint()):
+                    break
+                if (meta.get("head") or None) != parent:
+                    break
+                self._catch_up(conn, parent, commit.revision, rules, [commit], known, building)
+                self._local.recorded = commit.revision  # the write has had its build slice
                 return
-        self.ensure_current()
+        self.ensure_current(build=False)
 
-    def _rebuild(self, head: str | None, rules: LinkRules, reason: str) -> None:
-        started = time.perf_counter()
-        log.info("page index: full rebuild (%s)", reason)
-        os.makedirs(self.index_dir, exist_ok=True)
-        clear_leftovers(self.db_path)  # a killed rebuild's (this runs under the index's lock)
-        tmp = temp_path(self.db_path)
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        conn = sqlite3.connect(tmp, isolation_level=None)
+    def build_to_end(self, report: Callable[[Progress], None]) -> float:
+        """Run the build until the index is complete (`wikibot index`), reporting progress after
+        each step; returns the build's seconds of work (0 when there was nothing to build)."""
+        self._local.built_seconds = 0.0
+        while True:
+            self.ensure_current(budget=0.0)  # one step
+            progress = self.partial()
+            if progress is None:
+                return float(self._local.built_seconds)
+            report(progress)
+
+    def state(self) -> dict[str, Any]:
+        """What `wikibot status` prints, read without building or catching up anything. The
+        naming settings are those the files record (the app compares them with its own on its
+        next read)."""
+        head = self.git.head()
+        conn = self._connect()
+        meta = self._meta(conn)
+        answer: dict[str, Any] = {
+            "status": "not built",
+            "repository_head": head,
+            "index_head": meta.get("head") or None,
+            "pages": conn.execute("SELECT count(*) FROM pages").fetchone()[0] if meta else 0,
+            "built_for": _settings_of(meta),
+            "file": self.db_path,
+        }
+        if meta and json.loads(meta.get("settings") or "[null]")[0] == SCHEMA_VERSION:
+            current = answer["index_head"] == (head or None)
+            answer["status"] = "complete" if current else "behind (caught up on the next read)"
+        elif meta:
+            answer["status"] = "rebuild needed (schema changed)"
+        building = self._connect(self.building_path)
+        job = self._meta(building)
+        if "walk_target" in job and job.get("settings") != meta.get("settings"):
+            answer["status"] = "building"
+            answer["building"] = {
+                **index_build.progress(building).as_dict(),
+                "head": job.get("head") or None,
+                "built_for": _settings_of(job),
+                "work_seconds": round(index_build.work_seconds(building), 2),
+            }
+        return answer
+
+    # -- building off the request path ---------------------------------------------------------
+    def _building_in_background(self) -> bool:
+        running = self._background
+        return (
+            running is not None
+            and running[0] == os.getpid()
+            and running[1].is_alive()
+            and running[1] is not threading.current_thread()
+        )
+
+    def _continue_in_background(self) -> None:
+        """Once per process, after a request found the build incomplete: a thread goes on with
+        it (never on Lambda, which freezes an instance between requests; never at app setup,
+        since uWSGI forks its workers after that and threads do not survive a fork)."""
+        if not self.build.background:
+            return
+        with self._background_lock:
+            running = self._background
+            if running is not None and running[0] == os.getpid() and running[1].is_alive():
+                return
+            thread = threading.Thread(
+                target=self._build_in_background, name="wikibot-page-index-build", daemon=True
+            )
+            self._background = (os.getpid(), thread)
+            thread.start()
+
+    def _build_in_background(self) -> None:
         try:
-            conn.executescript(_SCHEMA)
-            conn.execute("BEGIN")
-            if head is not None:
-                files = {p for p in self.git.ls_tree(head) if p.endswith(".md")}
-                latest = _latest_changes(self.git.log(rev_range=head), only=files)
-                self._apply(conn, latest, rules)
-            conn.executemany(
-                "INSERT INTO meta VALUES (?, ?)",
-                [("head", head or ""), ("settings", rules.fingerprint())],
-            )
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-        os.replace(tmp, self.db_path)
-        log.info("page index: rebuilt in %.2f s", time.perf_counter() - started)
-
-    def _apply(
-        self,
-        conn: sqlite3.Connection,
-        latest: dict[str, tuple[str, Commit]],
-        rules: LinkRules,
-        known: Mapping[str, bytes] | None = None,
-    ) -> None:
-        """Write the newest state of each changed markdown file into the index. Blobs are read by
-        id, which is 15x faster than `<rev>:<path>` names at 10,000 pages; `known` contents need
-        no reading at all."""
-        known = known or {}
-        names = sorted(latest)
-        for start in range(0, len(names), _BLOB_BATCH):
-            batch = names[start : start + _BLOB_BATCH]
-            wanted = [
-                n
-                for n in batch
-                if latest[n][0] != "D" and n in latest[n][1].blobs and n not in known
-            ]
-            blobs = dict(
-                zip(
-                    wanted, self.git.cat_blobs([latest[n][1].blobs[n] for n in wanted]), strict=True
-                )
-            )
-            blobs.update((n, known[n]) for n in batch if n in known and latest[n][0] != "D")
-            for name in batch:
-                blob = blobs.get(name)
-                if blob is None:
-                    _delete_page(conn, name)
-                else:
-                    _upsert_page(
-                        conn, name, blob.decode("utf-8", "replace"), latest[name][1], rules
-                    )
+            while True:
+                self.ensure_current(BACKGROUND_SLICE)
+                if self.partial() is None:
+                    return
+                time.sleep(0.01)  # requests waiting for the index lock get their turn
+        except Exception:  # noqa: BLE001 - requests go on building; the log says why this stopped
+            log.exception("page index: background build stopped")
 
     # -- queries -------------------------------------------------------------------------------
     def _read(self) -> sqlite3.Connection:
-        self.ensure_current()
-        return self._connect()
+        self.ensure_current(build=False)
+        if self.partial() is not None:
+            self._continue_in_background()
+        return self._active()
 
     def page(self, filename: str) -> PageRow | None:
-        row = (
-            self._read()
-            .execute(f"SELECT {PAGE_COLUMNS} FROM pages WHERE filename = ?", (filename,))
-            .fetchone()
-        )
-        return PageRow.from_row(row) if row else None
+        """The page's row; during a build, a page not built yet is read from git."""
+        conn = self._read()
+        row = conn.execute(f"SELECT {PAGE_COLUMNS} FROM pages WHERE filename = ?", (filename,))
+        found = row.fetchone()
+        if found is not None:
+            return PageRow.from_row(found)
+        return self._unbuilt_page(conn, filename) if self.partial() else None
 
+    def _unbuilt_page(self, conn: sqlite3.Connection, filename: str) -> PageRow | None:
+        """A page the build has not reached: from its blob and its last commit (known once the
+        build has read the history that far, else asked of git)."""
+        job = index_build.pending(conn, filename)
+        if job is None:
+            return None  # the build is at HEAD: a file it has nothing left for does not exist
+        blob, commit = job
+        if commit is None:
+            head = self._meta(conn).get("head") or None
+            found = self.git.log(rev_range=head, paths=[filename], limit=1, with_changes=False)
+            if not found:
+                return None
+            commit = found[0]
+        content = self.git.cat_blobs([blob])[0]
+        if content is None:
+            return None
+        return parse_page(filename, content.decode("utf-8", "replace"), commit, self.rules()).row
+
+    # -- queries -------------------------------------------------------------------------------
     def list_pages(
         self,
         *,
@@ -405,7 +483,7 @@ class PageIndex:
             return {}
         marks = ",".join("?" * len(ids))
         sql = f"SELECT {PAGE_COLUMNS} FROM pages WHERE id IN ({marks})"
-        return {row[0]: PageRow.from_row(row) for row in self._connect().execute(sql, ids)}
+        return {row[0]: PageRow.from_row(row) for row in self._active().execute(sql, ids)}
 
     def links(self, key: str) -> tuple[list[str], list[str]]:
         """(keys this page links to, file names of pages linking to it)."""
@@ -462,6 +540,14 @@ class PageIndex:
         return found
 
 
+def _settings_of(meta: Mapping[str, str]) -> dict[str, Any] | None:
+    """The naming settings an index file was built with (`LinkRules.fingerprint`)."""
+    if "settings" not in meta:
+        return None
+    schema, retain_case, style = json.loads(meta["settings"])
+    return {"schema": schema, "RETAIN_PAGE_NAME_CASE": retain_case, "WIKILINK_STYLE": style}
+
+
 def _pages_with_every_word(conn: sqlite3.Connection, words: list[str]) -> set[int] | None:
     """Ids of the pages having every word, each anywhere on the page (not necessarily in one
     section); None for a one-word query, where every match has every word."""
@@ -511,103 +597,3 @@ def _snippets(conn: sqlite3.Connection, query: str, rowids: list[int]) -> dict[i
         f" WHERE fts MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN ({marks})"
     )
     return dict(conn.execute(sql, (query, min(rowids), max(rowids), *rowids)))
-
-
-def _latest_changes(
-    commits: list[Commit], only: set[str] | None = None
-) -> dict[str, tuple[str, Commit]]:
-    """For each markdown file, its newest change and the commit that made it."""
-    latest: dict[str, tuple[str, Commit]] = {}
-    for commit in commits:
-        for status, path in commit.changes:
-            if not path.endswith(".md") or path in latest:
-                continue
-            if only is not None and path not in only:
-                continue
-            latest[path] = (status, commit)
-        if only is not None and len(latest) == len(only):
-            break
-    return latest
-
-
-def _delete_page(conn: sqlite3.Connection, filename: str) -> None:
-    row = conn.execute("SELECT id FROM pages WHERE filename = ?", (filename,)).fetchone()
-    if row is None:
-        return
-    page_id = row[0]
-    conn.execute("DELETE FROM pages WHERE id = ?", (page_id,))
-    _unindex_text(conn, page_id)
-    conn.execute("DELETE FROM tags WHERE page_id = ?", (page_id,))
-    conn.execute("DELETE FROM links WHERE source_id = ?", (page_id,))
-
-
-def _upsert_page(
-    conn: sqlite3.Connection, filename: str, content: str, commit: Commit, rules: LinkRules
-) -> None:
-    frontmatter, body = split_frontmatter(content)
-    title = page_title(frontmatter)
-    path = display_path(filename, rules.retain_case)
-    name = title or path.rsplit("/", 1)[-1]
-    tags = page_tags(frontmatter)
-    key = filename_for(filename[:-3], rules.retain_case)[:-3]
-    values = (
-        key,
-        path,
-        name,
-        title,
-        page_category(frontmatter),
-        TAG_SEPARATOR.join(tags),
-        len(body.split()),
-        len(content.encode("utf-8")),
-        commit.revision,
-        commit.author,
-        commit.email,
-        commit.timestamp,
-        commit.message,
-    )
-    row = conn.execute("SELECT id FROM pages WHERE filename = ?", (filename,)).fetchone()
-    if row is None:
-        page_id = conn.execute(
-            "INSERT INTO pages (filename, key, path, name, title, category, tags, words, size,"
-            " revision, author, email, updated_at, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (filename, *values),
-        ).lastrowid
-    else:
-        page_id = row[0]
-        conn.execute(
-            "UPDATE pages SET key=?, path=?, name=?, title=?, category=?, tags=?, words=?, size=?,"
-            " revision=?, author=?, email=?, updated_at=?, message=? WHERE id = ?",
-            (*values, page_id),
-        )
-        _unindex_text(conn, page_id)
-        conn.execute("DELETE FROM tags WHERE page_id = ?", (page_id,))
-        conn.execute("DELETE FROM links WHERE source_id = ?", (page_id,))
-    searchable_title = " ".join(filter(None, [name, path.replace("/", " "), title]))
-    _index_text(conn, page_id, searchable_title, body)
-    conn.executemany(
-        "INSERT INTO tags VALUES (?, ?)", [(page_id, t) for t in {t.lower() for t in tags}]
-    )
-    conn.executemany(
-        "INSERT INTO links VALUES (?, ?)",
-        [(page_id, k) for k in extract_links(content, rules.retain_case, rules.wikilink_style)],
-    )
-
-
-def _index_text(conn: sqlite3.Connection, page_id: int, title: str, body: str) -> None:
-    """One fts row per section of the page, each carrying the page's title words."""
-    first = page_id << SECTION_BITS
-    conn.executemany(
-        "INSERT INTO fts (rowid, title, headings, text, page) VALUES (?, ?, ?, ?, ?)",
-        [
-            (first + number, title, section.trail, section.text, page_id)
-            for number, section in enumerate(page_sections(body, 1 << SECTION_BITS))
-        ],
-    )
-
-
-def _unindex_text(conn: sqlite3.Connection, page_id: int) -> None:
-    """Remove every section of the page: its rows are one rowid range."""
-    first = page_id << SECTION_BITS
-    conn.execute(
-        "DELETE FROM fts WHERE rowid BETWEEN ? AND ?", (first, first + (1 << SECTION_BITS) - 1)
-    )

@@ -21,12 +21,13 @@ from . import deadline, overview
 from .authors import Author
 from .commits import Change, CommitPath, HeadMoved
 from .edits import NEEDS_NO_REVISION, operation_of
-from .errors import Busy, Conflict, Invalid, NotFound, StorageFull, too_large
+from .errors import Busy, Conflict, Invalid, NotFound, Starting, StorageFull, too_large
 from .frontmatter import split_frontmatter
 from .gitcli import Git, GitFailed, check_revision
 from .gitobjects import FILE_MODE, LINK_MODE, Entry
+from .index_settings import BuildSettings
 from .labels import tag as _tag
-from .page_index import LinkRules, PageIndex, PageRow
+from .page_index import LinkRules, PageIndex, PageRow, Progress
 from .pagepaths import (
     attachment_dir,
     display_path,
@@ -69,18 +70,28 @@ class NoListener:
         pass
 
 
+def with_progress(answer: dict[str, Any], progress: Progress | None) -> dict[str, Any]:
+    """An answer gathered from the page index while its first build is incomplete says so:
+    `partial: true` and how far the build is (pages not built yet are missing from it)."""
+    if progress is not None:
+        answer["partial"] = True
+        answer["index_progress"] = progress.as_dict()
+    return answer
+
+
 @dataclass(frozen=True)
 class PageListing:
     pages: list[dict[str, Any]]
     total: int
     next_cursor: str | None
+    progress: Progress | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The answer REST and MCP give: `next_cursor` only when there is a next page."""
         answer: dict[str, Any] = {"pages": self.pages, "total": self.total}
         if self.next_cursor:
             answer["next_cursor"] = self.next_cursor
-        return answer
+        return with_progress(answer, self.progress)
 
 
 def _limit(value: int | None, default: int | None) -> int | None:
@@ -142,6 +153,7 @@ class WikiService:
         lock_timeout: float = 30.0,
         stale_lock_after: float = 10.0,
         max_body_bytes: int | None = None,
+        build: BuildSettings | None = None,
     ) -> None:
         self.root = os.path.realpath(repository)
         self.git = Git(self.root)
@@ -149,7 +161,9 @@ class WikiService:
         # what REST takes in one body; MCP in the wiki's process has no body of its own
         self.max_body_bytes = max_body_bytes
         self.rules = rules
-        self.index = PageIndex(self.git, index_dir, rules, lock_timeout=max(lock_timeout, 60.0))
+        self.index = PageIndex(
+            self.git, index_dir, rules, lock_timeout=max(lock_timeout, 60.0), build=build
+        )
         self.lock = lock or repository_lock(self.root, lock_timeout)
         self.listener: ChangeListener = listener or NoListener()
 
@@ -207,7 +221,7 @@ class WikiService:
                 deadline.require()  # on Lambda: refused now rather than killed mid-commit
                 held = self.commits.acquire() if attempt else None
                 try:
-                    base = self.index.ensure_current()
+                    base = self.index.ensure_current(build=attempt == 0)
                     changes, message = plan(base)
                     made = self.commits.commit(changes, message, author, base, held)
                 except HeadMoved:
@@ -265,6 +279,7 @@ class WikiService:
     def get_page(self, path: object, revision: str | None = None) -> dict[str, Any]:
         canonical, filename = self._filename(path)
         rules = self.rules()
+        self.index.ensure_current()  # this request's slice of an incomplete build
         if revision is None:
             row = self.index.page(filename)
             if row is None:
@@ -294,7 +309,7 @@ class WikiService:
         key = filename[:-3] if rules.retain_case else filename[:-3].lower()
         _, incoming = self.index.links(key)
         outgoing = sorted(extract_links(content, rules.retain_case, rules.wikilink_style))
-        return {
+        answer = {
             "name": name,
             "path": shown,
             "content": content,
@@ -304,6 +319,7 @@ class WikiService:
             "revision": last["revision"],
             "last_commit": last,
         }
+        return with_progress(answer, self.index.partial())  # linked_from needs every page
 
     def list_pages(
         self,
@@ -339,6 +355,7 @@ class WikiService:
             if updated_since.tzinfo is None:
                 updated_since = updated_since.replace(tzinfo=UTC)
             since = int(updated_since.timestamp())
+        self.index.ensure_current()  # this request's slice of an incomplete build
         rows, total = self.index.list_pages(
             prefix=file_prefix,
             category=category or None,
@@ -351,7 +368,8 @@ class WikiService:
         next_cursor = None
         if limit is not None and len(rows) == limit:
             next_cursor = encode_cursor(rows[-1].filename)
-        return PageListing([self._summary(r) for r in rows], total, next_cursor)
+        summaries = [self._summary(r) for r in rows]
+        return PageListing(summaries, total, next_cursor, self.index.partial())
 
     def search(
         self, query: object, limit: int | None = None, all_words: bool = False
@@ -361,6 +379,7 @@ class WikiService:
         the semantic ranking, bench_search.py)."""
         if not isinstance(query, str) or not query.strip():
             raise Invalid("query parameter 'q' is required")
+        self.index.ensure_current()  # this request's slice of an incomplete build
         rows, total = self.index.search(
             query.strip(), _limit(limit, 50), any_word_fallback=not all_words
         )
@@ -368,25 +387,30 @@ class WikiService:
             {"name": r.name, "path": r.path, "snippet": snippet, "score": score}
             for r, snippet, score in rows
         ]
-        return {"query": query.strip(), "results": results, "total": total}
+        answer = {"query": query.strip(), "results": results, "total": total}
+        return with_progress(answer, self.index.partial())
 
     def links(self, path: object) -> dict[str, Any]:
         canonical, filename = self._filename(path)
         key = filename[:-3]
+        self.index.ensure_current()  # this request's slice of an incomplete build
         outgoing, incoming = self.index.links(key)
-        return {
+        answer = {
             "path": self._display(filename),
             "links_to": self._key_paths(outgoing),
             "linked_from": [self._display(f) for f in incoming],
         }
+        return with_progress(answer, self.index.partial())
 
     def link_graph(self) -> dict[str, Any]:
+        self.index.ensure_current()  # this request's slice of an incomplete build
         nodes, edges = self.index.graph()
         shown = dict(zip(nodes, self._key_paths(nodes), strict=True))
-        return {
+        answer = {
             "nodes": [shown[n] for n in nodes],
             "edges": [{"source": shown[s], "target": shown[t]} for s, t in edges],
         }
+        return with_progress(answer, self.index.partial())
 
     def history(self, path: object, limit: int | None = None) -> dict[str, Any]:
         canonical, filename, row = self._existing(path)
@@ -416,13 +440,16 @@ class WikiService:
         max_chars: object = None,
         offset: object = None,
     ) -> dict[str, Any]:
-        return overview.context(self, path, depth, since, max_chars, offset)
+        self.index.ensure_current()  # this request's slice of an incomplete build
+        answer = overview.context(self, path, depth, since, max_chars, offset)
+        return with_progress(answer, self.index.partial())
 
     def activity(self, since: object, limit: object = None) -> dict[str, Any]:
         return overview.activity(self, since, limit)
 
     def folders(self, prefix: object = None, limit: object = None) -> dict[str, Any]:
-        return overview.folders(self, prefix, limit)
+        answer = overview.folders(self, prefix, limit)
+        return with_progress(answer, self.index.partial())
 
     # -- writing pages -------------------------------------------------------------------------
     def put_page(
@@ -598,6 +625,14 @@ class WikiService:
             if row is None:
                 raise NotFound(f"page not found: {canonical}")
             shown = row.path
+            building = self.index.partial()
+            if building is not None:  # the backlinks to rewrite are in pages not built yet
+                raise Starting(
+                    f"the page index is still being built ({building.indexed} of "
+                    f"{building.total} pages); a rename rewrites every link to the page, so it "
+                    "waits for the whole index: nothing was changed, retry in a minute",
+                    retry_after=30,
+                )
             if self.index.page(new_filename) is not None or os.path.lexists(
                 self._abspath(new_filename)
             ):
