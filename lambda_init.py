@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import quote
 
 MOUNT = "/mnt/wiki"
+MCP_STATE = f"{MOUNT}/mcp-oauth.sqlite3"
+"""WIKIBOT_MCP_AUTH=wiki: the wiki's OAuth state (the signing keys are kept beside it)."""
 DEFAULTS = {
     "REPOSITORY": f"{MOUNT}/repository",
     "SQLALCHEMY_DATABASE_URI": f"sqlite:///{MOUNT}/otterwiki.db",
@@ -214,7 +216,13 @@ def create_wiki_app() -> Any:
     import otterwiki_api  # noqa: F401  (each plugin registers itself on import)
     import otterwiki_search  # noqa: F401
 
-    if os.environ["WIKIBOT_MCP_ENABLED"].strip().lower() not in ("0", "false", "no", "off"):
+    off = ("0", "false", "no", "off")
+    serves_mcp = os.environ["WIKIBOT_MCP_ENABLED"].strip().lower() not in off
+    if os.environ.get("WIKIBOT_MCP_AUTH", "").strip().lower() == "wiki":
+        # the wiki is the MCP function's authorization server; its state and keys on EFS
+        os.environ.setdefault("WIKIBOT_MCP_STATE_PATH", MCP_STATE)
+        serves_mcp = True
+    if serves_mcp:
         import otterwiki_mcp  # noqa: F401
     from otterwiki.server import app
 

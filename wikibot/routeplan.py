@@ -2,10 +2,12 @@
 
 `$default` goes to the wiki (Otterwiki, the REST API, static files); the MCP endpoint and every
 path the MCP app declares (OAuth metadata, registration, token, approval page...) go to the MCP
-function. The plan is built from the MCP app's own report (`otterwiki_mcp.paths`), never from a
-hand-written list, and both the deploy (`infra/`) and the local gateway use it: Pulumi creates one
-route per entry, the local gateway picks a target with `match`, which follows API Gateway's
-route selection.
+function. In wiki mode (WIKIBOT_MCP_AUTH=wiki) the wiki is the authorization server: the paths it
+declares for that (discovery, /authorize, /token, /register, the approval page, its JWKS) get
+routes to the wiki function, and a path both functions declare stops the plan. The plan is built
+from the apps' own reports (`otterwiki_mcp.paths`), never from a hand-written list, and both the
+deploy (`infra/`) and the local gateway use it: Pulumi creates one route per entry, the local
+gateway picks a target with `match`, which follows API Gateway's route selection.
 
 Exact paths get one route per declared method, so a wiki page that happens to share a name with an
 OAuth endpoint (`GET /token`) still reaches the wiki.
@@ -30,6 +32,8 @@ MCP: Target = "mcp"
 DEFAULT_KEY = "$default"
 GATEWAY_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 PLACEHOLDER_URL = "https://wiki.invalid"
+WIKI_DEFAULTS = {"WIKIBOT_MCP_ENABLED": "false"}
+"""What `lambda_init.create_wiki_app` assumes unless told: the wiki function serves no /mcp."""
 PLACEHOLDERS = {
     "WIKIBOT_API_URL": PLACEHOLDER_URL,
     "WIKIBOT_API_KEY": "placeholder",
@@ -71,8 +75,26 @@ def _methods(declared: Iterable[str]) -> list[str]:
     return ["ANY"] if methods == set(GATEWAY_METHODS) else sorted(methods)
 
 
-def build_plan(paths: Iterable[DeclaredPath], mcp_path: str = "/mcp") -> list[Route]:
-    """The route table for an MCP app serving `paths` with its endpoint at `mcp_path`."""
+def _route_keys(declared: DeclaredPath, who: str) -> Iterator[tuple[str, str]]:
+    """(route key, why) for each route `declared` needs: one per method, and a greedy one
+    under a mount."""
+    path = gateway_path(declared.path).rstrip("/")
+    if not path:
+        raise ValueError(f"{who} serves '/', which would hide the whole wiki")
+    shown = ",".join(declared.methods)
+    for method in _methods(declared.methods):
+        yield f"{method} {path}", f"declared by {who} ({shown})"
+        if declared.prefix:
+            yield f"{method} {path}/{{proxy+}}", f"mounted by {who} ({shown})"
+
+
+def build_plan(
+    paths: Iterable[DeclaredPath],
+    mcp_path: str = "/mcp",
+    wiki_paths: Iterable[DeclaredPath] = (),
+) -> list[Route]:
+    """The route table for an MCP app serving `paths` with its endpoint at `mcp_path`, and a
+    wiki serving `wiki_paths` besides its `$default` (its authorization server in wiki mode)."""
     mcp_path = "/" + mcp_path.strip("/")
     routes: dict[str, Route] = {}
 
@@ -83,16 +105,19 @@ def build_plan(paths: Iterable[DeclaredPath], mcp_path: str = "/mcp") -> list[Ro
     add(f"ANY {mcp_path}/{{proxy+}}", "anything under the MCP endpoint")
     for declared in paths:
         path = gateway_path(declared.path).rstrip("/")
-        if not path:
-            raise ValueError("the MCP app serves '/', which would hide the whole wiki")
-        if path == mcp_path or path.startswith(mcp_path + "/"):
+        if path and (path == mcp_path or path.startswith(mcp_path + "/")):
             continue  # covered by the two ANY routes above
-        methods = _methods(declared.methods)
-        shown = ",".join(declared.methods)
-        for method in methods:
-            add(f"{method} {path}", f"declared by the MCP app ({shown})")
-            if declared.prefix:
-                add(f"{method} {path}/{{proxy+}}", f"mounted by the MCP app ({shown})")
+        for key, why in _route_keys(declared, "the MCP app"):
+            add(key, why)
+    for declared in wiki_paths:
+        for key, why in _route_keys(declared, "the wiki's authorization server"):
+            path = key.split(" ", 1)[1]
+            if key in routes or path == mcp_path or path.startswith(mcp_path + "/"):
+                raise ValueError(
+                    f"{key} is served by both the MCP app and the wiki: turn the wiki's MCP "
+                    "endpoint off (WIKIBOT_MCP_ENABLED=false) where a separate MCP app runs"
+                )
+            routes[key] = Route(key, WIKI, why)
     plan = sorted(routes.values(), key=lambda r: (r.path or "", r.method or ""))
     default = "everything else: the wiki's pages, static files, git and the REST API"
     return [*plan, Route(DEFAULT_KEY, WIKI, default)]
@@ -163,18 +188,28 @@ def _quiet() -> Iterator[None]:
         logging.disable(previous)
 
 
-def configured_plan(environ: Mapping[str, str] | None = None) -> list[Route]:
-    """The plan for the MCP app the configuration describes: this process's environment, or
-    only `environ`'s WIKIBOT_* variables when given (the MCP function's own environment, so the
-    deployer's shell cannot change what is deployed). Builds the real app; makes no request."""
+def configured_plan(
+    environ: Mapping[str, str] | None = None, wiki_environ: Mapping[str, str] | None = None
+) -> list[Route]:
+    """The plan for the apps the configuration describes: this process's environment, or only
+    the WIKIBOT_* variables of `environ` (the MCP function's own environment) and `wiki_environ`
+    (the wiki function's; `environ` when not given), so the deployer's shell cannot change what
+    is deployed. Builds the real apps; makes no request."""
     from otterwiki_mcp.settings import McpSettings
-    from otterwiki_mcp.standalone import declared_paths
+    from otterwiki_mcp.standalone import authorization_paths, declared_paths
 
     with _wikibot_environment(environ), _quiet():
         config = {k: v for k, v in PLACEHOLDERS.items() if not os.environ.get(k)}
         settings = McpSettings.from_config(config)
         paths = declared_paths(config)
-    return build_plan(paths, settings.path)
+    wiki = wiki_environ if wiki_environ is not None else environ
+    with (
+        _wikibot_environment({**WIKI_DEFAULTS, **(os.environ if wiki is None else wiki)}),
+        _quiet(),
+    ):
+        config = {k: v for k, v in PLACEHOLDERS.items() if not os.environ.get(k)}
+        wiki_paths = authorization_paths(config)
+    return build_plan(paths, settings.path, wiki_paths)
 
 
 def _segments_match(template: list[str], actual: list[str]) -> bool:

@@ -1,5 +1,6 @@
 """The MCP function: the MCP app over the REST API (Mangum, `lambda_init.mcp_handler`). It runs
-outside any VPC because it must reach the identity provider (WorkOS AuthKit) on the internet, and
+outside any VPC because it must reach the identity provider on the internet (WorkOS AuthKit, or
+in mcpAuth `wiki` the wiki's published keys through the public URL), and
 it needs no AWS permission beyond its logs: it reaches the wiki through the public API with an
 API key."""
 

@@ -1,5 +1,6 @@
 """The whole stack, wired: network and storage for the wiki, the two functions, and the gateway
-whose routes come from the route plan built under the MCP function's own environment."""
+whose routes come from the route plan built under the functions' own environments (the wiki's
+matters in mcpAuth `wiki`, where it serves the OAuth paths)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from .network import Network
 from .routes import GatewayRoutes
 from .settings import StackSettings
 from .storage import Storage
-from .wiki_function import WikiFunction
+from .wiki_function import WikiFunction, wiki_environment
 
 
 def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
@@ -75,12 +76,16 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
         layer_arn,
         answers,
         env_key,
+        gateway.url,
     )
     env = mcp_environment(settings, gateway.url)
     mcp_code = code.upload(f"{name}-mcp", settings.mcp_code)
     mcp = McpFunction(f"{name}-mcp", settings, env, mcp_code, env_key)
 
-    plan = routeplan.configured_plan(plan_environment(env, routeplan.PLACEHOLDER_URL))
+    plan = routeplan.configured_plan(
+        plan_environment(env, routeplan.PLACEHOLDER_URL),
+        plan_environment(wiki_environment(settings), routeplan.PLACEHOLDER_URL),
+    )
     functions = {routeplan.WIKI: wiki.function, routeplan.MCP: mcp.function}
     GatewayRoutes(f"{name}-routes", gateway.api, plan, functions)
 

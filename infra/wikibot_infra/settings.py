@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi
 
-MCP_AUTH_MODES = ("authkit", "tokens")
+MCP_AUTH_MODES = ("authkit", "wiki", "tokens")
 ACCESS_PRESETS = ("private", "public", "open")  # lambda_init.ACCESS_PRESETS
 # Otterwiki settings a deployer may set beside the preset (Otterwiki reads them from the
 # environment); the preset fills the access ones they leave out
@@ -64,8 +64,8 @@ class StackSettings:
         if self.mcp_auth not in MCP_AUTH_MODES:
             raise ValueError(
                 f"wikibot:mcpAuth must be one of {MCP_AUTH_MODES}, got {self.mcp_auth!r} "
-                "(the local OAuth server keeps its state in one process; the MCP function has "
-                "no shared storage)"
+                "(`local` keeps the OAuth state in the MCP function, which has no shared storage: "
+                "`wiki` makes the wiki function, on EFS, the authorization server)"
             )
         if self.mcp_auth == "authkit" and not self.authkit_domain:
             raise ValueError("wikibot:mcpAuth=authkit needs wikibot:authkitDomain")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from lambda_init import DEFAULTS, MOUNT
+from lambda_init import DEFAULTS, MCP_STATE, MOUNT
 
 from . import policies
 from .answers import LargeAnswers
@@ -21,8 +21,17 @@ from .storage import Storage
 HANDLER = "lambda_init.handler"
 
 
-def wiki_environment(settings: StackSettings) -> dict[str, pulumi.Input[str]]:
-    """Otterwiki reads its own settings (REPOSITORY, SECRET_KEY...) from the environment too."""
+def wiki_environment(
+    settings: StackSettings, public_url: pulumi.Input[str] | None = None
+) -> dict[str, pulumi.Input[str]]:
+    """Otterwiki reads its own settings (REPOSITORY, SECRET_KEY...) from the environment too.
+    With mcpAuth `wiki` the wiki is the MCP function's authorization server: its OAuth state
+    and signing keys on EFS, its issuer the public URL (`public_url`)."""
+    issuer: dict[str, pulumi.Input[str]] = {}
+    if settings.mcp_auth == "wiki":
+        issuer = {"WIKIBOT_MCP_AUTH": "wiki", "WIKIBOT_MCP_STATE_PATH": MCP_STATE}
+        if public_url is not None:
+            issuer["WIKIBOT_MCP_BASE_URL"] = public_url
     return {
         **DEFAULTS,  # the repository and database on the EFS mount, as lambda_init expects
         "SECRET_KEY": settings.secret_key,
@@ -34,6 +43,7 @@ def wiki_environment(settings: StackSettings) -> dict[str, pulumi.Input[str]]:
         "WIKIBOT_ACCESS": settings.access,
         **({"WIKIBOT_OWNER_EMAIL": settings.owner_email} if settings.owner_email else {}),
         **{k: str(v) for k, v in (settings.otterwiki_settings or {}).items()},
+        **issuer,
     }
 
 
@@ -51,6 +61,7 @@ class WikiFunction(pulumi.ComponentResource):
         git_layer_arn: pulumi.Input[str],
         answers: LargeAnswers,
         env_key: aws.kms.Key,
+        public_url: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("wikibot:infra:WikiFunction", name, None, opts)
@@ -79,7 +90,10 @@ class WikiFunction(pulumi.ComponentResource):
             HANDLER,
             settings.wiki_memory,
             WIKI_TIMEOUT,
-            {**wiki_environment(settings), "WIKIBOT_LARGE_RESPONSE_BUCKET": answers.bucket.id},
+            {
+                **wiki_environment(settings, public_url),
+                "WIKIBOT_LARGE_RESPONSE_BUCKET": answers.bucket.id,
+            },
             # A function with a file system needs a mount target in its subnets to be created.
             depends_on=storage.mount_targets,
             layers=[git_layer_arn],

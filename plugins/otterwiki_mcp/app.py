@@ -15,7 +15,7 @@ from .auth import AuthParts, build_auth
 from .backend import WikiBackend
 from .local_oauth import KeyCheck
 from .router import OriginRouter
-from .server import build_http_app
+from .server import build_authorization_app, build_http_app
 from .settings import McpSettings
 
 
@@ -40,8 +40,17 @@ def approving_keys(backend: WikiBackend, approval_key: str | None) -> KeyCheck:
     return lambda key: plain(key) or wiki(key)
 
 
-def build_asgi(settings: McpSettings, backend: WikiBackend) -> OriginRouter:
-    parts = AuthParts(settings, approving_keys(backend, settings.approval_key), visits(backend))
+def build_asgi(settings: McpSettings, backend: WikiBackend, issues: bool = False) -> OriginRouter:
+    """`issues`: this is the wiki's own process, which in wiki mode is the authorization server;
+    with WIKIBOT_MCP_ENABLED off there it serves only that (the MCP endpoint is elsewhere)."""
+    keys = approving_keys(backend, settings.approval_key)
+    parts = AuthParts(settings, keys, visits(backend), issues=issues)
+    if parts.runs_server and not settings.enabled:
+        return OriginRouter(
+            lambda origin: build_auth(parts, origin),
+            lambda origin, auth: build_authorization_app(auth, settings),
+            settings,
+        )
     return OriginRouter(
         lambda origin: build_auth(parts, origin),
         lambda origin, auth: build_http_app(backend, auth, settings),

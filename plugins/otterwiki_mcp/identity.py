@@ -3,6 +3,8 @@ and a wiki account's permissions (as approved) decide whether it may write at al
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastmcp.server.dependencies import get_access_token
 from otterwiki_api.authors import acceptable
 from otterwiki_api.errors import Forbidden
@@ -11,6 +13,17 @@ from .backend import Author
 
 FALLBACK: Author = ("MCP client", "mcp@wikibot.local")
 DOING = {"write": "change notes", "upload": "add or delete attachments"}
+
+
+def identity_claims(identity: dict[str, Any]) -> dict[str, Any]:
+    """The claims naming who approved: the git author and, for a wiki account, the
+    permissions it had when it approved (`current_author` reads them)."""
+    claims = {"sub": identity["email"], "email": identity["email"], "name": identity["name"]}
+    if identity.get("account"):
+        claims.update(
+            wiki_account=True, wiki_write=identity["write"], wiki_upload=identity["upload"]
+        )
+    return claims
 
 
 def current_author(permission: str = "write") -> Author:

@@ -52,7 +52,8 @@ class LazyMcp:
 def install(app: Flask, settings: McpSettings) -> LazyMcp:
     """Route the MCP app's declared paths (and only those) away from Flask."""
     api = app.extensions.get("wikibot_api")
-    if settings.auth == "local" and not settings.approval_key and not (api and api.keys.keys):
+    approves = settings.auth in ("local", "wiki")
+    if approves and not settings.approval_key and not (api and api.keys.keys):
         log.warning(
             "wikibot MCP: nobody can approve MCP clients; set WIKIBOT_API_KEY (or keys) or "
             "WIKIBOT_MCP_APPROVAL_KEY"
@@ -61,7 +62,7 @@ def install(app: Flask, settings: McpSettings) -> LazyMcp:
     def build() -> OriginRouter:
         from .app import build_asgi
 
-        return build_asgi(settings, InProcessBackend(app))
+        return build_asgi(settings, InProcessBackend(app), issues=True)
 
     mcp = LazyMcp(build)
     saved = os.path.join(str(app.config["REPOSITORY"]), ".git", "wikibot", "mcp-paths.json")

@@ -37,6 +37,7 @@ from starlette.routing import Route
 from . import approval, authorised, csrf, pages
 from .accounts import Visit, VisitCheck
 from .approval import CLIENTS_PATH, Identity
+from .identity import identity_claims
 from .oauth_errors import ClientErrors
 from .oauth_store import OAuthStore, Transaction
 from .pages import SiteLook
@@ -454,7 +455,7 @@ class LocalOAuthProvider(OAuthProvider):
     ) -> OAuthToken:
         """A new token pair; `origin` (the hash of the code the grant began with) passes to
         every pair refreshed from it, so a replayed code can end them all."""
-        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        refresh = secrets.token_urlsafe(32)
         now = time.time()
         grant = {
             "client_id": client_id,
@@ -463,15 +464,7 @@ class LocalOAuthProvider(OAuthProvider):
             "resource": resource or self._resource(),  # a client naming none gets this server
             "origin": origin,
         }
-        tx.put(
-            "access",
-            hash_key(access),
-            {
-                **grant,
-                "refresh": hash_key(refresh),
-                "expires_at": int(now + self.access_token_ttl),
-            },
-        )
+        access = self._new_access_token(tx, grant, hash_key(refresh), now)
         tx.put(
             "refresh",
             hash_key(refresh),
@@ -491,6 +484,19 @@ class LocalOAuthProvider(OAuthProvider):
             refresh_token=refresh,
             scope=" ".join(scopes) or None,
         )
+
+    def _new_access_token(
+        self, tx: Transaction, grant: dict[str, Any], refresh_digest: str, now: float
+    ) -> str:
+        """An opaque access token kept in the store beside its refresh token (the wiki mode
+        signs a JWT instead, which the store never sees)."""
+        access = secrets.token_urlsafe(32)
+        tx.put(
+            "access",
+            hash_key(access),
+            {**grant, "refresh": refresh_digest, "expires_at": int(now + self.access_token_ttl)},
+        )
+        return access
 
     async def exchange_authorization_code(
         self, client: OAuthClientInformationFull, authorization_code: AuthorizationCode
@@ -552,11 +558,6 @@ class LocalOAuthProvider(OAuthProvider):
         if found is None or not self._issued_here(found.get("resource")):
             return None
         identity = found["identity"]
-        claims = {"sub": identity["email"], "email": identity["email"], "name": identity["name"]}
-        if identity.get("account"):  # the wiki account's permissions, as they were approved
-            claims.update(
-                wiki_account=True, wiki_write=identity["write"], wiki_upload=identity["upload"]
-            )
         return AccessToken(
             token=token,
             client_id=found["client_id"],
@@ -564,7 +565,7 @@ class LocalOAuthProvider(OAuthProvider):
             expires_at=found["expires_at"],
             resource=found.get("resource"),
             subject=identity["email"],
-            claims=claims,
+            claims=identity_claims(identity),
         )
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:

@@ -19,8 +19,8 @@ class McpPlugin:
     @hookimpl(trylast=True)
     def setup(self, app: Flask, db: Any, storage: Any) -> None:
         settings = McpSettings.from_config(app.config)  # a bad setting stops the wiki, loudly
-        if not settings.enabled:
-            return
+        if not settings.enabled and settings.auth != "wiki":
+            return  # in wiki mode the wiki is the authorization server even without /mcp
         missing = [n for n in REQUIRED if importlib.util.find_spec(n) is None]
         if missing:  # checked without importing them: the app is built on first use
             log.warning("wikibot MCP is off: %s is missing: pip install 'wikibot[mcp]'", missing[0])

@@ -49,6 +49,12 @@ def cors(settings: McpSettings) -> Middleware:
     )
 
 
+def build_authorization_app(auth: AuthProvider, settings: McpSettings) -> Starlette:
+    """Only the authorization server's routes: the wiki in wiki mode, whose tokens an MCP
+    endpoint in another function accepts."""
+    return Starlette(routes=auth.get_routes(mcp_path=settings.path), middleware=[cors(settings)])
+
+
 def build_http_app(
     backend: WikiBackend, auth: AuthProvider | None, settings: McpSettings
 ) -> Starlette:

@@ -16,7 +16,8 @@ from otterwiki_api.auth import hash_key
 from otterwiki_api.authors import Author
 from otterwiki_api.config_values import flag_setting, number_setting, setting
 
-AUTH_MODES = ("local", "authkit", "tokens")
+AUTH_MODES = ("local", "authkit", "tokens", "wiki")
+WIKI_ACCESS_TTL = 600  # wiki mode: a JWT cannot be revoked, so it lives 10 minutes
 DEFAULT_TOKEN_AUTHOR: Author = ("MCP token", "mcp-token@wikibot.local")
 _AUTHOR = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>\s]+)>\s*$")
 
@@ -91,6 +92,9 @@ class McpSettings:
     state_path: str | None
     approval_key: str | None
     access_token_ttl: int
+    keys_path: str | None
+    key_rotation_days: float
+    jwks_url: str | None
     refresh_token_ttl: int
     cors_origins: tuple[str, ...]
     max_origins: int
@@ -123,7 +127,17 @@ class McpSettings:
             static_tokens=tokens,
             state_path=setting(config, "WIKIBOT_MCP_STATE_PATH"),
             approval_key=setting(config, "WIKIBOT_MCP_APPROVAL_KEY"),
-            access_token_ttl=int(number_setting(config, "WIKIBOT_MCP_ACCESS_TOKEN_TTL", 3600, 60)),
+            access_token_ttl=int(
+                number_setting(
+                    config,
+                    "WIKIBOT_MCP_ACCESS_TOKEN_TTL",
+                    WIKI_ACCESS_TTL if auth == "wiki" else 3600,
+                    60,
+                )
+            ),
+            keys_path=setting(config, "WIKIBOT_MCP_KEYS_PATH"),
+            key_rotation_days=number_setting(config, "WIKIBOT_MCP_KEY_ROTATION_DAYS", 30, 1),
+            jwks_url=setting(config, "WIKIBOT_MCP_JWKS_URL"),
             refresh_token_ttl=int(
                 number_setting(config, "WIKIBOT_MCP_REFRESH_TOKEN_TTL", 30 * 86400, 60)
             ),

@@ -12,12 +12,13 @@ WIKIBOT_MCP_APPROVAL_KEY.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from .app import build_asgi
 from .httpbackend import HttpBackend
 from .paths import DeclaredPath
-from .router import OriginRouter
+from .router import PLACEHOLDER_ORIGIN, OriginRouter
 from .settings import McpSettings
 
 
@@ -34,3 +35,16 @@ def declared_paths(config: Mapping[str, Any] | None = None) -> list[DeclaredPath
     """Every path and method the MCP service serves under this configuration (for the route
     plan). Builds the app, makes no request."""
     return create_app(config).declared_paths()
+
+
+def authorization_paths(config: Mapping[str, Any] | None = None) -> list[DeclaredPath]:
+    """The paths the wiki serves as this MCP service's authorization server: in wiki mode the
+    OAuth endpoints, approval page and JWKS (and /mcp itself when WIKIBOT_MCP_ENABLED is on
+    there), else none. For the route plan: built over a stand-in backend, with the state in
+    memory; makes no request and writes no file."""
+    settings = McpSettings.from_config(config or {})
+    if settings.auth != "wiki":
+        return []
+    settings = replace(settings, state_path=None, keys_path=None)
+    backend = HttpBackend(settings.api_url or PLACEHOLDER_ORIGIN, settings.api_key or "-")
+    return build_asgi(settings, backend, issues=True).declared_paths()
