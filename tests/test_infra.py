@@ -391,7 +391,8 @@ def as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def test_each_route_targets_the_right_function(stack: Deployed) -> None:
+def deployed_routes(stack: Deployed) -> dict[str, str]:
+    """Route key -> the function (wiki or mcp) its integration invokes."""
     handlers = {"lambda_init.handler": WIKI, "lambda_init.mcp_handler": MCP}
     by_invoke_arn = {
         f"arn:aws:apigateway:{REGION}:lambda:path/{f.name}/invocations": handlers[
@@ -403,10 +404,14 @@ def test_each_route_targets_the_right_function(stack: Deployed) -> None:
         f"integrations/{i.name}-id": by_invoke_arn[i.inputs["integrationUri"]]
         for i in stack.of_type("aws:apigatewayv2/integration:Integration")
     }
-    deployed = {
+    return {
         r.inputs["routeKey"]: integrations[r.inputs["target"]]
         for r in stack.of_type("aws:apigatewayv2/route:Route")
     }
+
+
+def test_each_route_targets_the_right_function(stack: Deployed) -> None:
+    deployed = deployed_routes(stack)
     plan = routeplan.configured_plan(
         {
             "WIKIBOT_MCP_AUTH": "authkit",
@@ -630,6 +635,33 @@ def test_mcp_function_is_outside_any_vpc(stack: Deployed) -> None:
     assert variables["WIKIBOT_API_URL"] == variables["WIKIBOT_MCP_BASE_URL"]
     assert variables["WIKIBOT_API_URL"] == "https://wiki.example.org"
     assert variables["WIKIBOT_MCP_AUTH"] == "authkit"
+
+
+def test_wiki_mode_routes_the_oauth_paths_to_the_wiki_and_configures_both_functions() -> None:
+    """mcpAuth `wiki`: no identity provider. The wiki function (EFS) is the authorization
+    server, so its declared OAuth paths are routed to it; the MCP function verifies its tokens."""
+    stack = deploy(settings(mcp_auth="wiki", authkit_domain=None))
+    deployed = deployed_routes(stack)
+    for key in (
+        "GET /.well-known/oauth-authorization-server",
+        "GET /.well-known/jwks.json",
+        "GET /authorize",
+        "POST /token",
+        "POST /register",
+        "POST /revoke",
+        "POST /oauth/approve",
+    ):
+        assert deployed[key] == WIKI, key
+    assert deployed["ANY /mcp"] == MCP
+    assert deployed["GET /.well-known/oauth-protected-resource/mcp"] == MCP
+    assert stack.outputs["routes"] == deployed
+    wiki = unwrap(stack.function("wiki").inputs["environment"])["variables"]
+    assert wiki["WIKIBOT_MCP_AUTH"] == "wiki" and wiki["WIKIBOT_MCP_ENABLED"] == "false"
+    assert wiki["WIKIBOT_MCP_STATE_PATH"].startswith("/mnt/wiki/")  # on EFS, with its keys
+    assert wiki["WIKIBOT_MCP_BASE_URL"] == "https://wiki.example.org"
+    mcp = unwrap(stack.function("mcp").inputs["environment"])["variables"]
+    assert mcp["WIKIBOT_MCP_AUTH"] == "wiki" and "WIKIBOT_MCP_AUTHKIT_DOMAIN" not in mcp
+    assert mcp["WIKIBOT_API_URL"] == mcp["WIKIBOT_MCP_BASE_URL"] == wiki["WIKIBOT_MCP_BASE_URL"]
 
 
 def test_network_has_no_internet_path_and_an_endpoint_for_bedrock(stack: Deployed) -> None:
