@@ -664,6 +664,21 @@ def test_wiki_mode_routes_the_oauth_paths_to_the_wiki_and_configures_both_functi
     assert mcp["WIKIBOT_API_URL"] == mcp["WIKIBOT_MCP_BASE_URL"] == wiki["WIKIBOT_MCP_BASE_URL"]
 
 
+def test_wiki_mode_refuses_a_wiki_package_without_the_mcp_libraries(tmp_path) -> None:
+    import zipfile
+
+    package = tmp_path / "lambda-wiki.zip"
+    with zipfile.ZipFile(package, "w") as zf:
+        zf.writestr("otterwiki/__init__.py", "")
+    with pytest.raises(ValueError, match="mcpAuth wiki"):
+        deploy(settings(mcp_auth="wiki", authkit_domain=None, wiki_code=str(package)))
+    assert deploy(settings(wiki_code=str(package))).function("wiki")  # authkit: not needed
+    with zipfile.ZipFile(package, "a") as zf:
+        for name in ("otterwiki_mcp", "fastmcp", "mcp", "a2wsgi"):
+            zf.writestr(f"{name}/__init__.py", "")
+    assert deploy(settings(mcp_auth="wiki", authkit_domain=None, wiki_code=str(package)))
+
+
 def test_network_has_no_internet_path_and_an_endpoint_for_bedrock(stack: Deployed) -> None:
     kinds = {r.typ for r in stack.resources}
     assert not kinds & {"aws:ec2/natGateway:NatGateway", "aws:ec2/internetGateway:InternetGateway"}

@@ -73,6 +73,27 @@ def check_target(path: str, runtime: str, architecture: str) -> None:
         )
 
 
+AUTHORIZATION_SERVER_NEEDS = ("otterwiki_mcp", "fastmcp", "mcp", "a2wsgi")
+"""What the wiki function runs in mcpAuth `wiki` (otterwiki_mcp.plugin.REQUIRED, and the plugin)."""
+
+
+def check_serves_oauth(path: str) -> None:
+    """Refuse a wiki package that cannot be the authorization server (mcpAuth `wiki`): without
+    the MCP libraries the plugin stays off and /authorize, /token... would answer 404. A
+    package not there yet (previews, tests) is not checked."""
+    if not os.path.isfile(path):
+        return
+    with zipfile.ZipFile(path) as package:
+        tops = {name.split("/", 1)[0] for name in package.namelist()}
+    missing = [name for name in AUTHORIZATION_SERVER_NEEDS if name not in tops]
+    if missing:
+        raise ValueError(
+            f"{path} has no {', '.join(missing)}: with wikibot:mcpAuth wiki the wiki function is "
+            "the MCP authorization server and needs the MCP libraries (a wiki package built "
+            "with the `mcp` extra)"
+        )
+
+
 @dataclass(frozen=True)
 class CodeLocation:
     """Where a package is, taken from its upload's outputs: a function built on these waits for

@@ -13,7 +13,7 @@ from wikibot import routeplan
 
 from . import policies
 from .answers import LargeAnswers
-from .artifacts import CodeBucket, check_routes, check_target, git_layer
+from .artifacts import CodeBucket, check_routes, check_serves_oauth, check_target, git_layer
 from .backups import Backups
 from .gateway import Gateway
 from .mcp_function import McpFunction, mcp_environment, plan_environment
@@ -51,6 +51,8 @@ def build(settings: StackSettings, name: str = "wikibot") -> dict[str, Any]:
     for package in (settings.wiki_code, settings.mcp_code):
         check_target(package, settings.runtime, settings.architecture)
     check_routes(settings.mcp_code, routeplan.route_code())
+    if settings.mcp_auth == "wiki":
+        check_serves_oauth(settings.wiki_code)
     code = CodeBucket(f"{name}-code")
     wiki_code = code.upload(f"{name}-wiki", settings.wiki_code)
     layer_arn: pulumi.Input[str] | None = settings.git_layer_arn
