@@ -45,7 +45,7 @@ def build_asgi(settings: McpSettings, backend: WikiBackend, issues: bool = False
     with WIKIBOT_MCP_ENABLED off there it serves only that (the MCP endpoint is elsewhere)."""
     keys = approving_keys(backend, settings.approval_key)
     parts = AuthParts(settings, keys, visits(backend), issues=issues)
-    if parts.runs_server and not settings.enabled:
+    if issues and not settings.enabled:  # the separate app ignores WIKIBOT_MCP_ENABLED
         return OriginRouter(
             lambda origin: build_auth(parts, origin),
             lambda origin, auth: build_authorization_app(auth, settings),
