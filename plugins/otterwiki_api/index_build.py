@@ -55,10 +55,13 @@ class Progress:
         }
 
 
-def open_db(path: str) -> sqlite3.Connection:
+def open_db(path: str, durable: bool = True) -> sqlite3.Connection:
+    """A connection to an index file; a build's (not `durable`) is not synced per batch: a
+    process killed mid-batch still leaves the last batch (the journal), and a file a power loss
+    corrupted is unreadable, so the build starts again (`finish` syncs it before it is used)."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     conn.execute("PRAGMA journal_mode=DELETE")  # WAL's shared memory is unsafe on EFS/NFS
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
     conn.execute("PRAGMA cache_size=-32768")  # 32 MB: a build batch's FTS pages stay in memory
     return conn
 
@@ -204,9 +207,15 @@ def work_seconds(conn: sqlite3.Connection) -> float:
     return float(row[0]) if row else 0.0
 
 
-def finish(conn: sqlite3.Connection) -> None:
-    """Drop the job's own tables and keys: what is left is an index like any other."""
+def finish(conn: sqlite3.Connection, path: str) -> None:
+    """Drop the job's own tables and keys (what is left is an index like any other) and sync the
+    file, which is about to become the index."""
     conn.executescript(
         "DROP TABLE job_walk; DROP TABLE job_todo; DROP TABLE job_commits;"
         f" DELETE FROM meta WHERE key IN ({','.join(repr(k) for k in _JOB_KEYS)});"
     )
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

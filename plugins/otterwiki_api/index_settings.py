@@ -21,7 +21,7 @@ class BuildSettings:
     def from_config(cls, config: Mapping[str, Any] | None = None) -> BuildSettings:
         config = config or {}
         return cls(
-            step_budget=number_setting(config, "WIKIBOT_INDEX_STEP_BUDGET", 1.5),
+            step_budget=number_setting(config, "WIKIBOT_INDEX_STEP_BUDGET", 1.0),
             batch_pages=int_setting(config, "WIKIBOT_INDEX_BATCH_PAGES", 250, minimum=1),
             background=flag_setting(config, "WIKIBOT_INDEX_BACKGROUND", True)
             and not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),

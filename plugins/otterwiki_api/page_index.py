@@ -130,7 +130,7 @@ class PageIndex:
         self._close(path)
         if inode is None:
             return None  # type: ignore[return-value]
-        conn = index_build.open_db(path)
+        conn = index_build.open_db(path, durable=path != self.building_path)
         conns[path] = (conn, inode, os.getpid())
         return conn
 
@@ -149,8 +149,9 @@ class PageIndex:
 
     def _active(self) -> sqlite3.Connection:
         """The database this thread's last `ensure_current` left current: the index, or the
-        build while it is incomplete."""
-        return self._connect(getattr(self._local, "active", None) or self.db_path)
+        build while it is incomplete (the index once another thread or process finished it)."""
+        conn = self._connect(getattr(self._local, "active", None) or self.db_path)
+        return conn if conn is not None else self._connect(self.db_path)
 
     def partial(self) -> Progress | None:
         """The build's progress when this thread's reads come from an incomplete build."""
@@ -238,7 +239,7 @@ class PageIndex:
         if not done:
             return index_build.progress(conn)
         seconds = index_build.work_seconds(conn)
-        index_build.finish(conn)
+        index_build.finish(conn, self.building_path)
         self._close(self.building_path)
         os.replace(self.building_path, self.db_path)
         self._local.built_seconds = seconds

@@ -12,6 +12,7 @@ from otterwiki.plugins import hookimpl, plugin_manager
 from . import deadline
 from .auth import KeyRing, load_keys
 from .errors import Busy
+from .index_settings import BuildSettings
 from .page_index import LinkRules
 from .repolock import FileLock
 from .runtime import ApiRuntime
@@ -108,6 +109,7 @@ class ApiPlugin:
             lock_timeout=settings.lock_timeout,
             stale_lock_after=settings.stale_lock_after,
             max_body_bytes=settings.max_body_bytes,
+            build=BuildSettings.from_config(app.config),
         )
         keys = load_keys(settings)
         if not keys:
@@ -119,7 +121,9 @@ class ApiPlugin:
         serialise_web_writes(app, lock, writes)
         install(app)
         whoami.install(app)
-        service.index.ensure_current()
+        # catch up only: a first build's slices belong to requests (a start, e.g. a Lambda
+        # instance's, would otherwise add one to its first request's wait)
+        service.index.ensure_current(build=False)
 
     @hookimpl
     def repository_changed(self, changed_files: list[str]) -> None:

@@ -30,6 +30,9 @@ def _split(inner: str, left_is_link: bool) -> tuple[str, str | None]:
 
 def _text_segments(content: str) -> Iterator[tuple[bool, str]]:
     """Yield (is_code, text) pieces covering the whole content in order."""
+    if "`" not in content and "~~~" not in content:  # no code: the regex costs 0.2 ms a page
+        yield False, content
+        return
     pos = 0
     for match in _CODE_RE.finditer(content):
         if match.start() > pos:
