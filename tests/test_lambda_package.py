@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -23,6 +24,7 @@ import pytest
 from mcp_helpers import INITIALIZE
 
 from wikibot import lambda_build, routeplan
+from wikibot.cli import build_parser
 
 RUNTIME = "3.12"
 PYTHON = RUNTIME if lambda_build.find_python(RUNTIME) else "{}.{}".format(*sys.version_info[:2])
@@ -251,13 +253,29 @@ def test_limits() -> None:
 
 
 def test_cli_help() -> None:
-    from wikibot.cli import build_parser
-
     with pytest.raises(SystemExit) as exit_:
         build_parser().parse_args(["build-lambda", "--help"])
     assert exit_.value.code == 0
     args = build_parser().parse_args(["build-lambda", "--output-dir", "out", "--function", "mcp"])
     assert args.output_dir == "out" and args.function == ["mcp"] and not args.allow_s3
+
+
+def test_with_mcp_auth_wiki_the_wiki_package_carries_the_mcp_libraries() -> None:
+    """mcpAuth=wiki makes the wiki function the authorization server (otterwiki_mcp runs in it);
+    the stack refuses a wiki package without the MCP libraries, so the build must add them."""
+    root = lambda_build.project_root()
+
+    def names(mcp_auth: str) -> set[str]:
+        function = lambda_build.function_for("wiki", mcp_auth)
+        return {re.split(r"[<>=\[ ;]", r)[0] for r in lambda_build.requirements(root, function)}
+
+    assert {"fastmcp", "mcp", "a2wsgi"} <= names("wiki")
+    for other in ("local", "authkit", "tokens"):
+        assert not {"fastmcp", "mcp"} & names(other)
+    with pytest.raises(lambda_build.BuildError, match="unknown MCP sign-in"):
+        lambda_build.function_for("wiki", "ldap")
+    args = build_parser().parse_args(["build-lambda", "--mcp-auth", "wiki"])
+    assert args.mcp_auth == "wiki"
 
 
 ELF_MACHINE = {"x86_64": 62, "arm64": 183}  # e_machine: EM_X86_64, EM_AARCH64

@@ -260,6 +260,7 @@ def _build_lambda(args: argparse.Namespace) -> int:
             bundle_sdk=args.bundle_boto3,
             bytecode=args.bytecode,
             architecture=args.architecture,
+            mcp_auth=args.mcp_auth,
             log=lambda line: print(line, flush=True),
         )
     except lambda_build.BuildError as e:
@@ -389,6 +390,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not build the git layer (the stack then needs gitLayerArn)",
     )
 
+    lam.add_argument(
+        "--mcp-auth",
+        choices=("local", "authkit", "tokens", "wiki"),
+        default="local",
+        help="the stack's mcpAuth (local): with wiki the wiki function is the authorization "
+        "server and its package carries the MCP libraries too",
+    )
     lam.add_argument(
         "--allow-s3",
         action="store_true",

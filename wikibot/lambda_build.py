@@ -43,7 +43,7 @@ import tomllib
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wikibot import routeplan
 
@@ -75,6 +75,19 @@ FUNCTIONS = {
     "wiki": Function(True, ("search", "bedrock", "lambda"), leave_out=("faiss-cpu",)),
     "mcp": Function(False, ("mcp", "lambda")),
 }
+MCP_AUTH_MODES = ("local", "authkit", "tokens", "wiki")
+
+
+def function_for(name: str, mcp_auth: str = "local") -> Function:
+    """What `name`'s package holds for the stack's `mcpAuth`: with `wiki` the wiki function is
+    the authorization server (otterwiki_mcp in the wiki), so its package needs the MCP
+    libraries too (the stack refuses it without them)."""
+    if mcp_auth not in MCP_AUTH_MODES:
+        raise BuildError(f"unknown MCP sign-in {mcp_auth!r}: one of {', '.join(MCP_AUTH_MODES)}")
+    function = FUNCTIONS[name]
+    if name == "wiki" and mcp_auth == "wiki":
+        return replace(function, extras=(*function.extras, "mcp"))
+    return function
 
 
 class BuildError(Exception):
@@ -333,15 +346,16 @@ def build_one(
     bundle_sdk: bool = False,
     bytecode: bool = True,
     architecture: str = "x86_64",
+    mcp_auth: str = "local",
 ) -> Package:
     if architecture not in ARCHITECTURES:
         raise BuildError(f"unknown architecture {architecture!r}: x86_64 or arm64")
     root = root or project_root()
     os.makedirs(output_dir, exist_ok=True)
     path = os.path.join(output_dir, f"lambda-{name}.zip")
-    function = FUNCTIONS[name]
+    function = function_for(name, mcp_auth)
     needed = requirements(root, function, bundle_sdk)
-    if name == "mcp":  # the versions the stack plans the routes with: those installed here
+    if "mcp" in function.extras:  # the versions the stack plans the routes with: those here
         from otterwiki_mcp.paths import ABSENT, installed_versions
 
         needed += [f"{n}=={v}" for n, v in installed_versions().items() if v != ABSENT]
@@ -403,6 +417,7 @@ def build(
     bundle_sdk: bool = False,
     bytecode: bool = True,
     architecture: str = "x86_64",
+    mcp_auth: str = "local",
 ) -> list[Package]:
     """Build the packages (at the same time: mostly waiting for pip), then check each."""
     functions = list(functions)
@@ -418,6 +433,7 @@ def build(
                 bundle_sdk,
                 bytecode,
                 architecture,
+                mcp_auth,
             )
             for name in functions
         ]
