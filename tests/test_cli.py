@@ -57,12 +57,17 @@ def serve(
     )
     banner = ""
     deadline = time.monotonic() + 60
-    while "try" not in banner and time.monotonic() < deadline:
-        banner += proc.stdout.readline()
-    key = re.search(r"API key\s+(\S+)", banner).group(1)
-    port = port or int(re.search(r"wiki\s+http://[^/]+:(\d+)/", banner).group(1))
-    # through the gateway the first request builds the wiki app (a Lambda cold start)
-    wait_until_healthy(f"http://127.0.0.1:{port}", proc, request_timeout=30)
+    try:
+        while "try" not in banner and time.monotonic() < deadline:
+            banner += proc.stdout.readline()
+        key = re.search(r"API key\s+(\S+)", banner).group(1)
+        port = port or int(re.search(r"wiki\s+http://[^/]+:(\d+)/", banner).group(1))
+        # through the gateway the first request builds the wiki app (a Lambda cold start)
+        wait_until_healthy(f"http://127.0.0.1:{port}", proc, request_timeout=30)
+    except BaseException:  # a server that never answered must not outlive the test
+        proc.kill()
+        proc.wait(timeout=20)
+        raise
     return proc, key, banner
 
 
