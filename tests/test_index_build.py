@@ -246,3 +246,29 @@ def test_wikibot_status_shows_a_build_in_progress(tmp_path):
     assert "building: 10/60 pages (indexing pages; no index yet)" in status.stdout
     assert "vector store not_built: 0 pages, 0 chunks" in status.stdout
     assert "embedder embedder='local'" in status.stdout
+
+
+def test_mcp_tools_say_when_an_answer_is_partial(repo: Path) -> None:
+    """An agent is told, as REST clients are, that a listing lacks pages not indexed yet (the
+    real MCP client, in memory, over the in-process backend)."""
+    from types import SimpleNamespace
+
+    from fastmcp import Client
+    from flask import Flask
+    from mcp_helpers import run
+    from otterwiki_mcp.inprocess import InProcessBackend
+    from otterwiki_mcp.server import build_server
+
+    app = Flask("partial-index")
+    app.extensions["wikibot_api"] = SimpleNamespace(service=service(repo))
+    server = build_server(InProcessBackend(app), None)
+
+    async def ask() -> tuple[dict, dict]:
+        async with Client(server) as client:
+            notes = await client.call_tool("list_notes", {"limit": 5})
+            links = await client.call_tool("get_links", {"path": "area1/page1"})
+            return notes.structured_content, links.structured_content
+
+    notes, links = run(ask())
+    assert notes["partial"] is True and notes["index_progress"]["total"] == PAGES, notes
+    assert links["partial"] is True and "index_progress" in links, links

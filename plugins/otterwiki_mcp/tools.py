@@ -42,6 +42,12 @@ DESTROY = ToolAnnotations(readOnlyHint=False, destructiveHint=True, openWorldHin
 TEXT_TYPES = ("text/", "application/json", "application/xml", "image/svg+xml")
 
 
+def _progress(source: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """`answer` with the service's `partial` flag and `index_progress`, when `source` has them
+    (the page index's first build is not done: the answer lacks pages not indexed yet)."""
+    return answer | {k: source[k] for k in ("partial", "index_progress") if k in source}
+
+
 def _summary(page: dict[str, Any]) -> dict[str, Any]:
     keys = ("path", "name", "category", "tags", "updated_at", "revision")
     return {k: page[k] for k in keys if k in page}
@@ -268,7 +274,8 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         """List notes in path order, with their category, tags, last change and revision.
 
         When `next_cursor` is in the answer there are more: call again with cursor=next_cursor.
-        `total` counts every matching note.
+        `total` counts every matching note. `partial` (with `index_progress`) while the wiki is
+        still indexing its notes after a start: some are missing; list again shortly.
         """
         listing = backend.list_pages(
             prefix=prefix,
@@ -285,7 +292,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         }
         if listing.get("next_cursor"):
             answer["next_cursor"] = listing["next_cursor"]
-        return answer
+        return _progress(listing, answer)
 
     @mcp.tool(annotations=READ)
     @wiki_errors
@@ -346,7 +353,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             "total_linked_from": len(links["linked_from"]),
             "truncated": more,
             **({"next_offset": offset + limit} if more else {}),
-        }
+        } | _progress(links, {})
 
     @mcp.tool(annotations=READ)
     @wiki_errors
