@@ -41,13 +41,22 @@ PASSWORD = "a-long-password"
 
 @dataclass
 class AccountWiki:
+    mode: str
     url: str
     repo: str
     owner: requests.Session
     reader: requests.Session
 
 
-@pytest.fixture(scope="module", params=[(), ("--direct",)], ids=["gateway", "direct"])
+MODES = {  # wikibot serve's flags and MCP sign-in: the MCP app beside the wiki (gateway), in it
+    # (direct), and the wiki as the authorization server issuing JWTs the MCP function verifies
+    "gateway": ((), {}),
+    "direct": (("--direct",), {}),
+    "wiki": ((), {"WIKIBOT_MCP_AUTH": "wiki"}),
+}
+
+
+@pytest.fixture(scope="module", params=list(MODES))
 def wiki(tmp_path_factory: pytest.TempPathFactory, request: Any) -> Iterator[AccountWiki]:
     """A private wiki whose registered accounts may read but only approved ones write: the
     owner (admin) writes, Rita (registered, not approved) only reads."""
@@ -59,11 +68,12 @@ def wiki(tmp_path_factory: pytest.TempPathFactory, request: Any) -> Iterator[Acc
         "READ_ACCESS": "REGISTERED",
         "SITE_NAME": SITE,
     }
-    server = WikiServe(data, env, *request.param).start()
+    flags, mode_env = MODES[request.param]
+    server = WikiServe(data, {**env, **mode_env}, *flags).start()
     try:
         owner = register(server.url, OWNER[1], OWNER[0])
         reader = register(server.url, READER[1], READER[0])
-        yield AccountWiki(server.url, data + "/repository", owner, reader)
+        yield AccountWiki(request.param, server.url, data + "/repository", owner, reader)
     finally:
         server.stop()
 
@@ -109,7 +119,8 @@ def test_the_page_says_who_is_signed_in_and_what_is_asked(wiki: AccountWiki) -> 
     assert f"<span>{SITE}</span>" in text  # the wiki's own name
     assert "Pytest Claude" in text and "<code>claude.ai</code>" in text  # client, redirect host
     assert "may only read" in text  # the access asked for, as this account may give it
-    assert "1 hour at a time" in text and "30 days" in text  # how long it lasts
+    lasts = "10 minutes at a time" if wiki.mode == "wiki" else "1 hour at a time"
+    assert lasts in text and "30 days" in text  # how long it lasts (wiki mode: short JWTs)
     assert 'href="/oauth/clients"' in text  # where to revoke
     assert page.headers["X-Frame-Options"] == "DENY"
 
@@ -195,7 +206,9 @@ def test_the_clients_page_lists_and_revokes(wiki: AccountWiki) -> None:
         wiki.url + "/oauth/clients", data=fields, allow_redirects=False, timeout=30
     )
     assert revoked.status_code == 303
-    assert initialize(wiki.url, token["access_token"]) == 401
+    # wiki mode: the MCP function checks a JWT's signature, not the wiki's state, so the access
+    # token lasts its 10 minutes (docs/deploy.md); the refresh token is refused at once below
+    assert initialize(wiki.url, token["access_token"]) == (200 if wiki.mode == "wiki" else 401)
     refresh = {
         "grant_type": "refresh_token",
         "refresh_token": token["refresh_token"],
