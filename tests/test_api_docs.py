@@ -1,6 +1,7 @@
 """The REST API for people: `/api/v1/` answers what is there (it was a 404 the banner pointed
-at) and `/api/v1/docs` is the reference, read in a real headless Chromium: every operation of the
-OpenAPI document, no scripts, nothing fetched from another origin."""
+at), `/api/v1/docs` is Swagger UI from the files of the PyPI package swagger-ui-py and
+`/api/v1/docs/plain` the reference rendered on the server, both read in a real headless Chromium:
+every operation of the OpenAPI document, nothing fetched from another origin."""
 
 from __future__ import annotations
 
@@ -45,8 +46,32 @@ def test_the_api_root_says_what_is_there(live_url: str) -> None:
 
 
 @pytest.mark.slow
-def test_the_reference_in_a_browser(live_url: str, chromium: WebDriver) -> None:
+def test_swagger_ui_in_a_browser_lists_every_route_offline(
+    live_url: str, chromium: WebDriver
+) -> None:
+    """The interactive reference: Swagger UI from the files swagger-ui-py ships, on the same
+    OpenAPI document, one block per operation, nothing fetched from another origin."""
     chromium.get(f"{live_url}/api/v1/docs")
+    expected = operations(live_url)
+    shown = "return document.querySelectorAll('.opblock').length"
+    assert chromium.wait(f"{shown} === {len(expected)}"), chromium.js(shown)
+    page = chromium.js(
+        "return {title: document.title,"
+        " ops: [...document.querySelectorAll('.opblock')].map(e => ["
+        "   e.querySelector('.opblock-summary-method').innerText.toLowerCase(),"
+        "   e.querySelector('.opblock-summary-path').getAttribute('data-path')]),"
+        " fetched: performance.getEntriesByType('resource').map(r => r.name)}"
+    )
+    assert page["title"].endswith("reference"), page["title"]
+    assert sorted(map(tuple, page["ops"])) == sorted(expected)
+    assert all(url.startswith(live_url) for url in page["fetched"]), page["fetched"]
+    assert f"{live_url}/api/v1/openapi.json" in page["fetched"]
+    assert requests.get(f"{live_url}/api/v1/docs/assets/LICENSE", timeout=10).status_code == 404
+
+
+@pytest.mark.slow
+def test_the_plain_reference_in_a_browser(live_url: str, chromium: WebDriver) -> None:
+    chromium.get(f"{live_url}/api/v1/docs/plain")
     chromium.wait("return document.readyState === 'complete'")
     page = chromium.js(
         "return {title: document.title, scripts: document.scripts.length,"

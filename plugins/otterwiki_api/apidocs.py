@@ -1,12 +1,22 @@
-"""The REST API for people: `/api/v1/` (what is here, as JSON) and `/api/v1/docs` (the OpenAPI
-document as one HTML page). Rendered on the server from the same document `/openapi.json` serves,
-with no script and nothing fetched from elsewhere, so it works offline and behind any firewall."""
+"""The REST API for people: `/api/v1/` (what is here, as JSON) and `/api/v1/docs`: Swagger UI
+(interactive: try a call with your key) from the files the PyPI package `swagger-ui-py` ships, or,
+without it, the OpenAPI document as one HTML page rendered here (`/api/v1/docs/plain`, no script).
+Both work offline: nothing is fetched from another origin."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 from html import escape
 from typing import Any
+
+# Swagger UI's files served from the installed package (the rest of it is not needed)
+SWAGGER_FILES = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
 
 METHODS = ("get", "post", "put", "patch", "delete")
 STYLE = """
@@ -101,3 +111,32 @@ def _type(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         return " | ".join(str(v) for v in schema["enum"])
     return " | ".join(kind) if isinstance(kind, list) else str(kind)
+
+
+def swagger_folder() -> str | None:
+    """Swagger UI's files from `swagger-ui-py` (the `docs` extra), when installed: found, not
+    imported (its package imports web-framework handlers)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        folder = os.path.join(root, "static")
+        if all(os.path.isfile(os.path.join(folder, name)) for name in SWAGGER_FILES):
+            return folder
+    return None
+
+
+def interactive(document: dict[str, Any], openapi_url: str, assets: str, plain: str) -> str:
+    """Swagger UI on the document; `validatorUrl: null`, else it shows a badge fetched from
+    validator.swagger.io."""
+    title = escape(f"{document['info']['title']} reference")
+    config = json.dumps(
+        {"url": openapi_url, "dom_id": "#swagger-ui", "deepLinking": True, "validatorUrl": None}
+    ).replace("</", "<\\/")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<link rel="stylesheet" href="{assets}/swagger-ui.css">'
+        f'<link rel="icon" href="{assets}/favicon-32x32.png"></head><body>'
+        f'<noscript><p>Swagger UI needs JavaScript: read the <a href="{plain}">plain '
+        "reference</a>.</p></noscript>"
+        f'<div id="swagger-ui"></div><script src="{assets}/swagger-ui-bundle.js"></script>'
+        f"<script>window.ui = SwaggerUIBundle({config});</script></body></html>"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, send_from_directory
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound as RouteNotFound
 from werkzeug.routing import PathConverter
@@ -23,6 +23,8 @@ PUBLIC_ENDPOINTS = {
     "wikibot_api.unknown",
     "wikibot_api.api_index",
     "wikibot_api.api_docs",
+    "wikibot_api.api_docs_plain",
+    "wikibot_api.api_docs_asset",
 }
 
 
@@ -73,7 +75,29 @@ def api_index() -> Response:
 
 @route("/docs", ["GET"])
 def api_docs() -> Response:
+    """Swagger UI where swagger-ui-py is installed, else the plain reference."""
+    if apidocs.swagger_folder() is None:
+        return api_docs_plain()
+    base = request.base_url.rstrip("/")
+    page = apidocs.interactive(
+        _document(), base.removesuffix("/docs") + "/openapi.json", base + "/assets", base + "/plain"
+    )
+    return Response(page, mimetype="text/html")
+
+
+@route("/docs/plain", ["GET"])
+def api_docs_plain() -> Response:
     return Response(apidocs.render(_document()), mimetype="text/html")
+
+
+@route("/docs/assets/<name>", ["GET"])
+def api_docs_asset(name: str) -> Response:
+    folder = apidocs.swagger_folder()
+    if folder is None or name not in apidocs.SWAGGER_FILES:
+        raise NotFound(f"no such file of the API reference: {name}")
+    response = send_from_directory(folder, name, mimetype=apidocs.SWAGGER_FILES[name])
+    response.cache_control.max_age = 86400
+    return response
 
 
 @route("/pages", ["GET"])
