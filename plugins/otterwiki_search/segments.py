@@ -1,9 +1,11 @@
 """Immutable segments of the vector store: rows of (chunk, unit vector) written once and never
 changed, so a sync step writes only its own rows and a process opens a store without reading it.
 
-A segment on disk is three files named after it:
+A segment on disk is four files named after it:
 - `NAME.npy`: the float32 vectors, opened with `np.load(mmap_mode="r")`: pages of the file are read
   by the searches that touch them, never at open;
+- `NAME.sq8`: the same vectors as 8-bit codes (codes.py), which FAISS scans first; a segment
+  written before they existed has none and is scanned in float32;
 - `NAME.chunks`: one JSON chunk dict per line, read one line at a time (by offset) when a search
   answers with that row;
 - `NAME.meta.json`: the page of each row, the line offsets, and `drops`: pages whose rows in every
@@ -20,10 +22,12 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from . import codes as codes_file
+
 if TYPE_CHECKING:
     import numpy as np
 
-SUFFIXES = (".npy", ".chunks", ".meta.json")
+SUFFIXES = (".npy", ".chunks", ".meta.json")  # and codes_file.SUFFIX, optional
 
 
 class Segment:
@@ -38,6 +42,7 @@ class Segment:
         chunks: list[dict[str, Any]] | None = None,
         lines: _Lines | None = None,
         name: str | None = None,
+        codes_path: str | None = None,
     ) -> None:
         self.vectors = vectors
         self.pages = pages
@@ -45,6 +50,8 @@ class Segment:
         self.name = name
         self._chunks = chunks  # in memory (a new segment) ...
         self._lines = lines  # ... or read line by line from its file
+        self._codes_path = codes_path
+        self._codes: codes_file.Codes | None = None
 
     def __len__(self) -> int:
         return len(self.pages)
@@ -60,6 +67,15 @@ class Segment:
         for row, page in enumerate(self.pages):
             rows.setdefault(page, []).append(row)
         return rows
+
+    def codes(self, faiss: Any) -> codes_file.Codes | None:
+        """The 8-bit codes, mapped at the first search that wants them; None for a segment not
+        written yet or written without them."""
+        if self._codes is None and self._codes_path is not None:
+            self._codes = codes_file.load(faiss, self._codes_path)
+            if self._codes is None:
+                self._codes_path = None  # unreadable: not tried again
+        return self._codes
 
     def chunk(self, row: int) -> dict[str, Any]:
         if self._chunks is not None:
@@ -123,7 +139,15 @@ def open_segment(folder: str, name: str) -> Segment:
     vectors = np.load(vectors_path, mmap_mode="r") if meta["pages"] else None
     if vectors is None:  # numpy cannot map an empty file
         vectors = np.zeros((0, int(meta["dimension"])), dtype="float32")
-    return Segment(vectors, meta["pages"], frozenset(meta["drops"]), lines=lines, name=name)
+    codes_path = os.path.join(folder, name + codes_file.SUFFIX)
+    return Segment(
+        vectors,
+        meta["pages"],
+        frozenset(meta["drops"]),
+        lines=lines,
+        name=name,
+        codes_path=codes_path if os.path.exists(codes_path) else None,
+    )
 
 
 def write_segment(
@@ -139,9 +163,11 @@ def write_segment(
     import numpy as np
 
     vectors_path, chunks_path, meta_path = paths(folder, name)
+    vectors = np.ascontiguousarray(vectors, dtype="float32")
     with open(vectors_path, "wb") as f:
-        np.save(f, np.ascontiguousarray(vectors, dtype="float32"))
+        np.save(f, vectors)
         _sync(f)
+    codes_file.write(os.path.join(folder, name + codes_file.SUFFIX), vectors)
     offsets = [0]
     with open(chunks_path, "wb") as f:
         for line in lines:

@@ -15,10 +15,13 @@ because a process that read the previous manifest may still be opening them; on 
 mapped file stays readable after unlinking, but on NFS/EFS another client's read of an unlinked
 file fails (ESTALE), hence the delay, longer than any request (Lambda's limit is 15 minutes).
 
-Search is the exact inner product of unit vectors (cosine similarity) over the live rows of each
-mapped segment: FAISS's knn_inner_product with a bitmap of the live rows when FAISS is installed,
-else numpy with replaced rows masked (the Lambda package leaves FAISS out: it would take 66 of its
-150 MB). Neither copies the vectors into memory.
+Search answers the exact top k by inner product of unit vectors (cosine similarity) over the live
+rows of each mapped segment. With FAISS, a large segment's 8-bit codes (codes.py, a quarter of the
+bytes) are scanned first and their best candidates re-scored from the float32 vectors, widened
+until a bound proves no other row can enter the top k; a small segment, or one without codes, gets
+FAISS's knn_inner_product. Both take a bitmap of the live rows. Without FAISS (the Lambda package
+leaves it out: it would take 66 of its 150 MB) numpy scans the float32 vectors with replaced rows
+masked: it has no fast 8-bit product. None copies the vectors into memory.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from otterwiki_api.atomicfile import atomic_write
 from otterwiki_api.errors import Busy
 from otterwiki_api.repolock import FileLock
 
+from . import codes as codes_file
 from . import segments as seg
 from .compaction import tail_to_merge
 from .segments import Segment
@@ -68,7 +72,8 @@ def faiss_module() -> Any | None:
 
 
 def engine() -> str:
-    """Which code answers searches: "faiss" or "numpy" (see exact_top_k)."""
+    """Which code answers searches: "faiss" (8-bit codes, then exact re-scoring, on large
+    segments that have codes) or "numpy" (an exact float32 scan, see exact_top_k)."""
     return "numpy" if faiss_module() is None else "faiss"
 
 
@@ -282,11 +287,7 @@ class StoreState:
             if not count:
                 continue
             kk = min(k, count)
-            vectors = segment.vectors
-            if faiss is None:
-                rows, scores = exact_top_k(vectors, query, kk, layout.dead[i])
-            else:
-                rows, scores = faiss_top_k(faiss, vectors, query, kk, self._bits(i))
+            rows, scores = self._segment_top_k(faiss, i, query, kk)
             found_rows.append(
                 layout.starts[i] + (rows if live is None else np.searchsorted(live, rows))
             )
@@ -294,6 +295,19 @@ class StoreState:
         rows, scores = np.concatenate(found_rows), np.concatenate(found_scores)
         order = np.argsort(-scores, kind="stable")[:k]
         return [(int(rows[o]), float(scores[o])) for o in order]
+
+    def _segment_top_k(
+        self, faiss: Any, i: int, query: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of segment i's k best live rows, by the engine that fits it."""
+        segment = self._segments[i]
+        if faiss is None:
+            return exact_top_k(segment.vectors, query, k, self.layout().dead[i])
+        codes = segment.codes(faiss) if len(segment) >= codes_file.MIN_ROWS else None
+        if codes is None:
+            return faiss_top_k(faiss, segment.vectors, query, k, self._bits(i))
+        rows, scores, _ = codes_file.top_k(faiss, codes, segment.vectors, query, k, self._bits(i))
+        return rows, scores
 
     def _bits(self, i: int) -> np.ndarray | None:
         """The live rows of segment i as FAISS's IDSelectorBitmap reads them."""
