@@ -91,7 +91,7 @@ TARGETS = [
         "page index catch-up",
         "plugins/otterwiki_api/page_index.py",
         ("PageIndex.ensure_current", "PageIndex._catch_up", "_latest_changes"),
-        ("tests/test_service_layer.py", "tests/test_api_interop.py"),
+        ("tests/test_service_layer.py", "tests/test_api_interop.py", "tests/test_index_build.py"),
     ),
     Target(
         "local OAuth",

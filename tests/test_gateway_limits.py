@@ -150,3 +150,41 @@ def test_binary_answers_count_as_base64(gateway: tuple[str, Functions]) -> None:
     functions.answers["wiki"] = lambda event: _answer(base64.b64encode(large).decode(), True)
     failed = requests.get(url + "/large.bin", timeout=60)
     assert failed.status_code == 500 and failed.json() == FAILED
+
+
+def test_what_api_gateway_answers_when_a_function_fails_and_what_it_logs(caplog):
+    """A route to a function that is not there is a 404, a function error a 500 with its
+    traceback logged, a timeout a 503, an answer that is not valid base64 a 500 (not garbled
+    bytes): the messages API Gateway gives, and the log says which function and why."""
+    import logging
+    import time
+
+    from wikibot import gateway as gw
+    from wikibot import routeplan
+
+    def fails(event: dict[str, Any], context: Any) -> Any:
+        raise RuntimeError("boom in the wiki")
+
+    def slow(event: dict[str, Any], context: Any) -> Any:
+        time.sleep(0.5)
+        return {"statusCode": 200, "body": "late"}
+
+    def garbled(event: dict[str, Any], context: Any) -> Any:
+        return {"statusCode": 200, "isBase64Encoded": True, "body": "not base64!"}
+
+    plan = routeplan.build_plan([])  # ANY /mcp to the MCP function, $default to the wiki
+    no_mcp = gw.Gateway(plan, {"wiki": fails})
+    route, answer = no_mcp.dispatch("POST", "/mcp", [])
+    assert route is not None and route.target == "mcp" and answer.status == 404
+    assert json.loads(answer.body) == {"message": "Not Found"}
+    with caplog.at_level(logging.ERROR, logger="wikibot.gateway"):
+        assert no_mcp.dispatch("GET", "/Home", [])[1].status == 500
+        assert "GET /Home: wiki raised" in caplog.text and "boom in the wiki" in caplog.text
+        caplog.clear()
+        late = gw.Gateway(plan, {"wiki": slow}, timeout=0.1)
+        assert late.dispatch("GET", "/Home", [])[1].status == 503
+        assert "GET /Home: wiki timed out" in caplog.text
+        caplog.clear()
+        answer = gw.Gateway(plan, {"wiki": garbled}).dispatch("GET", "/Home", [])[1]
+        assert answer.status == 500 and json.loads(answer.body) == FAILED
+        assert "wiki gave an invalid answer" in caplog.text
