@@ -170,7 +170,7 @@ def test_what_api_gateway_answers_when_a_function_fails_and_what_it_logs(caplog)
         return {"statusCode": 200, "body": "late"}
 
     def garbled(event: dict[str, Any], context: Any) -> Any:
-        return {"statusCode": 200, "isBase64Encoded": True, "body": "not base64!"}
+        return {"statusCode": 200, "isBase64Encoded": True, "body": "aGVs*bG8="}  # hel*lo
 
     plan = routeplan.build_plan([])  # ANY /mcp to the MCP function, $default to the wiki
     no_mcp = gw.Gateway(plan, {"wiki": fails})

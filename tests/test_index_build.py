@@ -272,3 +272,29 @@ def test_mcp_tools_say_when_an_answer_is_partial(repo: Path) -> None:
     notes, links = run(ask())
     assert notes["partial"] is True and notes["index_progress"]["total"] == PAGES, notes
     assert links["partial"] is True and "index_progress" in links, links
+
+
+def test_a_catch_up_that_fails_leaves_the_index_usable(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catch-up that fails half way (here: reading a page raises) is rolled back: the index
+    stays at its old HEAD, and the next request catches up normally (a transaction left open
+    would refuse every later one)."""
+    from otterwiki_api import page_index
+
+    svc = service(repo, build=BuildSettings(1e9, 10_000, False))
+    svc.index.ensure_current()
+    before = svc.index.ensure_current()
+    external_commit(str(repo), "late.md", "# Late\n\nadded after the build\n")
+    real = page_index.apply_changes
+
+    def broken(*args: object, **kwargs: object) -> None:
+        real(*args, **kwargs)  # the rows are written in the transaction, then it fails
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(page_index, "apply_changes", broken)
+    with pytest.raises(OSError, match="disk went away"):
+        svc.index.ensure_current()
+    monkeypatch.setattr(page_index, "apply_changes", real)
+    assert svc.index.ensure_current() == git(str(repo), "rev-parse", "HEAD").strip() != before
+    assert [p["path"] for p in svc.list_pages(prefix="Late").pages] == ["Late"]
