@@ -12,6 +12,8 @@ listed in `scripts/mutation_equivalent.txt` with the reason.
     .venv/bin/python scripts/mutation.py                 # every target (about 30-60 minutes)
     .venv/bin/python scripts/mutation.py --module auth   # targets whose name contains "auth"
     .venv/bin/python scripts/mutation.py --list          # the targets and their mutant counts
+    .venv/bin/python scripts/mutation.py --module "commit path" --only survivors.txt
+                                                         # only the mutants listed (a rerun)
 
 It prints the kill rate per module; the exit code is 1 when a survivor is not listed as
 equivalent.
@@ -75,6 +77,7 @@ TARGETS = [
         "plugins/otterwiki_api/commits.py",
         (),
         (
+            "tests/test_commit_locks.py",  # first: quick, and -x stops at the first failure
             "tests/test_commit_path.py",
             "tests/test_service_layer.py",
             "tests/test_crash.py::test_a_stale_index_lock_blocks_no_write_for_long",
@@ -299,12 +302,30 @@ def load_equivalent() -> dict[str, str]:
     return known
 
 
+def load_keys(path: str) -> set[str]:
+    """Mutant keys, one a line (a survivors list, with or without the 'survived: ' prefix and an
+    equivalence reason): rerunning only them after new tests takes minutes, not an hour."""
+    keys = set()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.split(" | ")[0].split("  (equivalent:")[0].strip()
+            if line and not line.startswith("#"):
+                keys.add(line.removeprefix("survived: ").strip())
+    return keys
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--module", help="only targets whose name or path contains this")
     parser.add_argument("--list", action="store_true", help="list targets and mutant counts")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per test run (300)")
+    parser.add_argument(
+        "--only",
+        metavar="FILE",
+        help="run only the mutants whose key (as printed after 'survived:') is a line of FILE",
+    )
     args = parser.parse_args(argv)
+    only = load_keys(args.only) if args.only else None
     targets = [
         t for t in TARGETS if not args.module or args.module in t.name or args.module in t.path
     ]
@@ -317,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     equivalent = load_equivalent()
     unexplained = 0
     summary = []
+    matched: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="wikibot-mutation-") as work:
         copy_project(work)
         if not run_tests(work, tuple(sorted({x for t in targets for x in t.tests})), 900):
@@ -326,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
             path = os.path.join(work, target.path)
             with open(path, encoding="utf-8") as f:
                 original = f.read()
-            found = list(mutants(target))
+            found = [m for m in mutants(target) if only is None or m.key in only]
+            matched.update(m.key for m in found)
             killed, survivors = 0, []
             started = time.monotonic()
             for i, mutant in enumerate(found, 1):
@@ -353,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
             rate = killed / len(found) if found else 1.0
             summary.append((target, len(found), killed, time.monotonic() - started))
             print(f"{target.name}: {killed}/{len(found)} killed ({rate:.0%})")
+    if only is not None and only - matched:  # e.g. a line number shifted by an edit since
+        print(f"{len(only - matched)} listed key(s) match no mutant:", file=sys.stderr)
+        for key in sorted(only - matched):
+            print(f"  {key}", file=sys.stderr)
     print("\nkill rate per module")
     for target, total, killed, seconds in summary:
         rate = f"{killed / total:.0%}" if total else "-"
