@@ -151,7 +151,8 @@ class CommitPath:
 
     def _move_branch(self, commit: str, base: str | None, message: str) -> None:
         """`git update-ref` from `base` to `commit`; a ref lock left by a killed git process is
-        cleared by the stale rule and the update tried again."""
+        cleared by the stale rule and the update tried again; one still held by another git at
+        the deadline makes the write Busy."""
         first = (message.strip().split("\n", 1)[0] or "(no message)")[:200]
         args = ["update-ref", "-m", f"commit: {first}", "HEAD", commit, base or ZERO]
         fsync = f"core.fsync={'reference' if self.objects.fsync else 'none'}"
@@ -166,8 +167,10 @@ class CommitPath:
                     return
                 if head != base:
                     raise HeadMoved() from e
-                if not self._wait_for_ref_locks() or time.monotonic() > deadline:
+                if not self._wait_for_ref_locks():
                     raise
+                if time.monotonic() > deadline:  # another git keeps it: busy, not broken
+                    raise Busy("a git ref is locked by another process; retry shortly") from e
 
     def _wait_for_ref_locks(self) -> bool:
         """True if a ref lock was in the way (now gone, or removed as stale): worth a retry."""
