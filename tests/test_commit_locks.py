@@ -504,6 +504,29 @@ def test_others_staged_changes_stay_staged_and_the_written_paths_match(cp, wiki,
     assert git(wiki, "status", "--porcelain").split("\n")[0] == "A  staged.md"
 
 
+def test_a_staged_index_lock_left_by_a_killed_git_does_not_stop_the_way_back(cp, wiki, monkeypatch):
+    """A version-4 index is staged by `git update-index`; when that git is killed, its
+    `index.<pid>.lock` stays, and bringing the paths back to HEAD (in the same write, with no
+    acquire in between to clear it) stages again from scratch."""
+    git(wiki, "update-index", "--index-version", "4")
+    real = cp.git.run
+    killed: list[str] = []
+
+    def run(*args, **kw):
+        if "update-index" in args and not killed:
+            killed.append(kw["env"]["GIT_INDEX_FILE"])
+            write(os.path.dirname(killed[0]), os.path.basename(killed[0]) + ".lock", "")
+            raise GitFailed(list(args), -9, "killed")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(cp.git, "run", run)
+    with pytest.raises(GitFailed):
+        commit(cp, {"a.md": Change(b"mine")})
+    assert killed and read(wiki, "a.md") == "one"
+    assert indexed(wiki, "a.md") == at_head(wiki, "a.md")
+    assert journal(cp) is None and not os.path.exists(cp.index_lock)
+
+
 def test_the_new_index_keeps_the_old_ones_time(cp, wiki):
     """Git judges "racily clean" entries by the index's time: a copy dated now would make it
     trust the stale stat data of a file rewritten within the second."""
