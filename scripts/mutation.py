@@ -107,7 +107,11 @@ TARGETS = [
             "LocalOAuthProvider.load_authorization_code",
             "LocalOAuthProvider._issued_here",
         ),
-        ("tests/test_mcp_oauth.py", "tests/test_oauth_promises.py"),
+        (
+            "tests/test_mcp_oauth.py",
+            "tests/test_oauth_promises.py",
+            "tests/test_oauth_hardening.py",
+        ),
     ),
     Target(
         "route plan",
