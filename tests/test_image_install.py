@@ -246,20 +246,21 @@ def test_a_forked_worker_opens_its_own_index_connection(app: Any) -> None:
     """uWSGI builds the app in its master and forks the workers: a worker must not use the
     master's SQLite connection to the page index (SQLite forbids it across fork)."""
     index = app.extensions["wikibot_api"].service.index
-    index.list_pages(limit=1)
-    parent = index._local.conn
+    while index.ensure_current(budget=60) and index.partial():
+        pass  # the index file exists once its first build is done
+    parent = index._connect()  # this thread's connection to the index file
+    assert parent is not None and index._connect() is parent
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: answer through the pipe, leave without pytest's teardown
         try:
-            index.list_pages(limit=1)
-            own = index._local.conn is not None and index._local.conn is not parent
-            os.write(write, b"own" if own else b"inherited")
+            mine = index._connect()
+            os.write(write, b"own" if mine is not None and mine is not parent else b"inherited")
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
     assert os.read(read, 16) == b"own"
-    assert index._local.conn is parent  # the parent keeps its own
+    assert index._connect() is parent  # the parent keeps its own
 
 
 def test_a_plugin_without_the_api_plugin_says_so_and_stays_off() -> None:
