@@ -82,7 +82,10 @@ class SearchPlugin(SearchPageHooks):
         if search is not None and settings is not None and settings.warm_up:
             # after a request, not now: a pre-forking server (uWSGI) builds the app in its
             # master, and a thread started there would not exist in the workers
-            app.before_request(lambda: None if search.start_warm_up() else None)
+            @app.before_request
+            def _warm_up() -> None:  # returns None: a value would become the response
+                search.start_warm_up()
+
         app.register_blueprint(page)  # the page for people, /-/semantic-search (webpage.py)
         csrf = app.extensions.get("csrf")
         if csrf is not None:
