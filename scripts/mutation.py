@@ -108,6 +108,7 @@ TARGETS = [
             "LocalOAuthProvider._issued_here",
         ),
         (
+            "tests/test_oauth_exchange.py",  # first: quick, provider-level
             "tests/test_mcp_oauth.py",
             "tests/test_oauth_promises.py",
             "tests/test_oauth_hardening.py",
