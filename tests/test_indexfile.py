@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import pytest
 from conftest import git
 from otterwiki_api.gitobjects import Entry
 from otterwiki_api.indexfile import patch_index
+from otterwiki_api.indexsum import CHUNK
 
 LONG = "/".join(["z" * 150] * 2) + ".md"  # longer than 255 bytes, past one flags byte
 
@@ -111,3 +113,70 @@ def test_what_it_does_not_do_is_left_to_git(repo):
     assert patch_index(open(index, "rb").read()[:-1], change, "sha1") is None  # not all there
     git(repo, "update-index", "--index-version", "4")  # prefix-compressed names
     assert patch_index(open(index, "rb").read(), change, "sha1") is None
+
+
+@pytest.fixture
+def big_index(tmp_path) -> str:
+    """A repository whose index spans several of the checksum's saved states (CHUNK bytes)."""
+    path = str(tmp_path / "big")
+    subprocess.run(["git", "init", "-q", path], check=True)
+    one = blob(path, "one")
+    lines = "".join(f"100644 {one}\tf{i // 500:02d}/page {i:05d}.md\n" for i in range(12_000))
+    subprocess.run(
+        ["git", "update-index", "--add", "--index-info"], cwd=path, input=lines, text=True,
+        check=True,
+    )  # fmt: skip
+    git(path, "write-tree")  # a cache tree, as after a commit
+    assert os.path.getsize(os.path.join(path, ".git", "index")) > 3 * CHUNK
+    return path
+
+
+def test_patches_in_a_row_resume_the_checksum_exactly(big_index):
+    """Each patch hashes from the saved state before its first change and reads back the file
+    it wrote by comparison: a state from the wrong offset, or a change before the offset it
+    resumed from (an entry count that moved), would give a checksum git refuses."""
+    index = os.path.join(big_index, ".git", "index")
+    changes = [
+        {"f11/page 05900.md": "replace in the middle"},
+        {"f23/page 11999.md": "replace the last"},
+        {"f00/page 00000.md": "replace the first"},
+        {"f05/page 02750.5.md": "add in the middle"},
+        {"f17/page 08600.md": None},  # remove
+        {"f02/page 01000.md": "several", "f20/page 10000.md": "at once"},
+        {"f11/page 05901.md": "again next to the first"},
+    ]
+    for change in changes:
+        entries = {
+            p: Entry(b"100644", blob(big_index, text)) if text else None
+            for p, text in change.items()
+        }
+        expected, tree = by_git(big_index, entries)
+        patched = patch_index(open(index, "rb").read(), entries, "sha1")
+        assert patched is not None
+        assert hashlib.sha1(patched[:-20]).digest() == patched[-20:], change  # git reads
+        # without checking it (only fsck does)
+        with open(index, "wb") as f:
+            f.write(patched)
+        assert git(big_index, "ls-files", "-s", "--debug") == expected, change
+        assert git(big_index, "write-tree") == tree
+
+
+def test_a_file_that_differs_from_the_last_one_written_is_checked_again(big_index):
+    index = os.path.join(big_index, ".git", "index")
+    first = {"f11/page 05900.md": Entry(b"100644", blob(big_index, "first"))}
+    written = patch_index(open(index, "rb").read(), first, "sha1")
+    assert written is not None
+    # the same file with one entry's object id flipped and the old checksum: not a whole index
+    damaged = bytearray(written)
+    at = damaged.index(b"f03/page 01700.md") - 22
+    damaged[at] ^= 0xFF
+    second = {"f20/page 10000.md": Entry(b"100644", blob(big_index, "second"))}
+    assert patch_index(bytes(damaged), second, "sha1") is None
+    # git rewrites the file between two patches: the patch follows git's file
+    git(big_index, "update-index", "--add", "--cacheinfo", f"100644,{blob(big_index, 'g')},g.md")
+    expected, _ = by_git(big_index, second)
+    patched = patch_index(open(index, "rb").read(), second, "sha1")
+    assert hashlib.sha1(patched[:-20]).digest() == patched[-20:]
+    with open(index, "wb") as f:
+        f.write(patched)
+    assert git(big_index, "ls-files", "-s", "--debug") == expected

@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Mapping
 
 from .gitobjects import Entry
+from .indexsum import signed, verified
 
 _VALID_MODES = {0o100644, 0o100755, 0o120000, 0o160000}
 _FIXED = 62  # stat data (40 bytes), object id (20), flags (2) in a sha1 index
@@ -27,15 +28,16 @@ def patch_index(data: bytes, entries: Mapping[str, Entry | None], algorithm: str
     """The index `data` with `entries` set (None: removed), or None when this is not the simple
     case."""
     oid_size = hashlib.new(algorithm).digest_size
-    if (
-        len(data) < 12 + oid_size
-        or hashlib.new(algorithm, data[:-oid_size]).digest() != data[-oid_size:]
-    ):
-        return None  # not a whole index
-    if data[:4] != b"DIRC" or int.from_bytes(data[4:8], "big") not in (2, 3):
+    if len(data) < 12 + oid_size or data[:4] != b"DIRC":
         return None
+    if int.from_bytes(data[4:8], "big") not in (2, 3):
+        return None
+    checkpoints = verified(data, algorithm, oid_size)
+    if checkpoints is None:
+        return None  # not a whole index
     fixed = _FIXED - 20 + oid_size
-    out = bytearray(data[:-oid_size])
+    out = bytearray(data)
+    del out[-oid_size:]
     end = _entries_end(out, oid_size)
     if end is None:
         return None
@@ -43,6 +45,7 @@ def patch_index(data: bytes, entries: Mapping[str, Entry | None], algorithm: str
     if extensions is None:
         return None
     count = int.from_bytes(out[8:12], "big")
+    unchanged = end  # bytes before the first change, which the old file's hash states cover
     # last path first: an edit never moves an entry that a later one still has to find
     for path in sorted(entries, reverse=True):
         entry = entries[path]
@@ -71,19 +74,23 @@ def patch_index(data: bytes, entries: Mapping[str, Entry | None], algorithm: str
             end -= size
             count -= 1
             continue
+        unchanged = min(unchanged, start)
         out[start : start + 24] = bytes(24)  # ctime, mtime, dev, ino
         out[start + 24 : start + 28] = int(entry.mode, 8).to_bytes(4, "big")
         out[start + 28 : start + 40] = bytes(12)  # uid, gid, size
         out[start + 40 : start + 40 + oid_size] = bytes.fromhex(entry.blob)
-    out[8:12] = count.to_bytes(4, "big")
+    if out[8:12] != count.to_bytes(4, "big"):  # added or removed entries: from the header on
+        out[8:12] = count.to_bytes(4, "big")
+        unchanged = 8
     folders = {p.rsplit("/", 1)[0] if "/" in p else "" for p in entries}
     kept = b"".join(
         _invalidate(raw, folders, oid_size) if sig == b"TREE" else raw
         for sig, raw in extensions
         if sig not in _DROPPED
     )
-    body = bytes(out[:end]) + kept
-    return body + hashlib.new(algorithm, body).digest()
+    del out[end:]
+    out += kept
+    return signed(out, unchanged, checkpoints, algorithm)
 
 
 def _entry(name: bytes, entry: Entry, fixed: int, oid_size: int) -> bytes:
