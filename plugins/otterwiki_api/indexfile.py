@@ -2,8 +2,8 @@
 tracked get new contents.
 
 `git update-index` on a 10,000-entry index takes 8-10 ms (it verifies and rewrites the whole
-file, and rebuilds the cache tree); changing the few entries a write touches and checksumming
-once takes about 2 ms. Only the simple case is done here — a version 2 or 3 index, every path
+file, and rebuilds the cache tree); changing the few entries a write touches takes about 2 ms,
+with the checksum resumed from the first changed byte (indexsum.py). Only the simple case is done here — a version 2 or 3 index, every path
 already an entry at stage 0, no split or sparse index — and None tells the caller to let git do
 it. Patched entries get zero stat data, so git compares their contents on its next look (as
 after `update-index --index-info`); the file keeps the old index's time, so git's racy-clean
