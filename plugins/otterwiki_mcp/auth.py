@@ -11,12 +11,13 @@ tokens, when configured, are accepted alongside any OAuth mode (MultiAuth).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastmcp.server.auth import AuthProvider, MultiAuth
 
 from .accounts import Visit, VisitCheck
-from .local_oauth import Attempts, KeyCheck, LocalOAuthProvider
+from .attempts import Attempts
+from .local_oauth import KeyCheck, LocalOAuthProvider
 from .oauth_store import OAuthStore
 from .settings import McpSettings
 from .signing import KeyRing
@@ -43,19 +44,22 @@ def key_ring(settings: McpSettings) -> KeyRing:
 class AuthParts:
     """What every origin's provider shares: the settings, the local server's state, the key
     check and the wiki's answer to who a browser is for its approval page, and the count of
-    wrong keys per address (one count whatever Host header a guesser sends)."""
+    wrong keys per address and client (in the store: one count whatever Host header a guesser
+    sends, and whichever process it reaches)."""
 
     settings: McpSettings
     check_key: KeyCheck
     visit: VisitCheck = lambda cookie: Visit()  # noqa: E731 - a wiki without accounts
     store: OAuthStore | None = None
-    attempts: Attempts = field(default_factory=Attempts)
+    attempts: Attempts | None = None
     issues: bool = False  # the wiki's own process: in wiki mode, the authorization server
     keys: KeyRing | None = None
 
     def __post_init__(self) -> None:
         if self.runs_server and self.store is None:
             self.store = OAuthStore(self.settings.state_path)
+        if self.store is not None and self.attempts is None:
+            self.attempts = Attempts(self.store)
         if self.settings.auth == "wiki" and self.issues and self.keys is None:
             self.keys = key_ring(self.settings)
 

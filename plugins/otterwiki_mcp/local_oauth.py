@@ -9,6 +9,7 @@ name and email become the identity (the git author) of every token issued from t
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -37,10 +38,11 @@ from starlette.routing import Route
 from . import approval, authorised, csrf, pages
 from .accounts import Visit, VisitCheck
 from .approval import CLIENTS_PATH, Identity
+from .attempts import Attempts
 from .identity import identity_claims
 from .oauth_errors import ClientErrors
 from .oauth_store import OAuthStore, Transaction
-from .pages import SiteLook
+from .pages import SiteLook, span
 
 APPROVAL_PATH = "/oauth/approve"
 PENDING_TTL = 600
@@ -69,8 +71,6 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 # schemes a browser runs or reads locally: never somewhere to send a code
 REFUSED_SCHEMES = ("javascript", "data", "file", "vbscript", "blob", "about", "ftp", "ws", "wss")
 KEY_TRIES = 5  # wrong keys one approval request takes before it is cancelled
-ADDRESS_TRIES = 20  # wrong keys one address may send in ADDRESS_WINDOW before it waits
-ADDRESS_WINDOW = 900.0
 
 
 def check_registration(client: OAuthClientInformationFull) -> None:
@@ -101,27 +101,6 @@ def check_registration(client: OAuthClientInformationFull) -> None:
             raise RegistrationError(
                 "invalid_client_metadata", f"{field} is longer than {limit} characters"
             )
-
-
-class Attempts:
-    """Wrong keys per client address in a sliding window, in this process (bounded: the
-    oldest addresses go first)."""
-
-    def __init__(self, limit: int = ADDRESS_TRIES, window: float = ADDRESS_WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._seen: dict[str, list[float]] = {}
-
-    def blocked_for(self, address: str) -> float:
-        """Seconds until `address` may try again (0: now)."""
-        now = time.monotonic()
-        recent = [t for t in self._seen.get(address, []) if t > now - self.window]
-        self._seen[address] = recent
-        return 0.0 if len(recent) < self.limit else recent[0] + self.window - now
-
-    def failed(self, address: str) -> None:
-        self._seen.setdefault(address, []).append(time.monotonic())
-        while len(self._seen) > 10_000:
-            self._seen.pop(next(iter(self._seen)))
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -158,7 +137,7 @@ class LocalOAuthProvider(OAuthProvider):
         self.access_token_ttl = access_token_ttl
         self.refresh_token_ttl = refresh_token_ttl
         self.visit = visit
-        self.attempts = attempts or Attempts()
+        self.attempts = attempts or Attempts(store)
 
     # -- clients -------------------------------------------------------------------------------
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
@@ -279,7 +258,7 @@ class LocalOAuthProvider(OAuthProvider):
             return approval.page(req, site, sign_in=sign_in)
         if form.get("with") == "account":  # signed out (or in elsewhere) since the page showed
             return pages.message("You are not signed in any more: sign in and try again.", 403)
-        return await self._key_approval(request, form, req, site, sign_in)
+        return await self._key_approval(request, form, req, pending["client_id"], site, sign_in)
 
     async def _described(self, request_id: str, pending: dict[str, Any]) -> approval.Request:
         client = await self.get_client(pending["client_id"])
@@ -324,22 +303,28 @@ class LocalOAuthProvider(OAuthProvider):
         request: Request,
         form: dict[str, str],
         req: approval.Request,
+        client_id: str,
         site: SiteLook,
         sign_in: str | None,
     ) -> Response:
-        """A key the wiki accepts approves, under the identity typed in (or the key's)."""
+        """A key the wiki accepts approves, under the identity typed in (or the key's). Wrong
+        keys count per request, per address and per client (`attempts.py`)."""
         request_id = req.request_id
         address = request.client.host if request.client else "?"
-        wait = self.attempts.blocked_for(address)
+        counted = (f"address:{address}", f"client:{client_id}")
+        wait = math.ceil(self.attempts.blocked_for(*counted))
         if wait > 0:  # answered at once: guessing is limited, never slowed by sleeping here
-            return pages.message(
-                f"Too many wrong keys from your address; try again in {int(wait) + 1} seconds.",
+            answer = pages.message(
+                "Too many wrong keys from your address or for this client; try again in "
+                f"{span(wait)}.",
                 429,
                 site,
             )
+            answer.headers["Retry-After"] = str(wait)
+            return answer
         key_identity = await anyio.to_thread.run_sync(self.check_key, form.get("key", ""))
         if key_identity is None:
-            self.attempts.failed(address)
+            self.attempts.failed(*counted)
             if self._count_failure(request_id) >= KEY_TRIES:
                 return pages.message(
                     f"{KEY_TRIES} wrong keys: this approval request is cancelled. Start "

@@ -8,6 +8,8 @@ timeout, and every change in one `BEGIN IMMEDIATE` transaction. The file is crea
 
 Tokens and codes are keyed by SHA-256 digests, so the database holds nothing a caller could
 present. Entries with an `expires_at` in the past are dropped as changes happen (by index).
+The approval page's count of wrong keys per address and per client is a table of its own here
+(`attempts.py`), so every process sharing the file shares the count.
 
 A configured path ending in `.json` names the old state file: the database is kept beside it
 (`mcp-oauth.json` -> `mcp-oauth.sqlite3`), and the file, if present, is read into it once and
@@ -44,6 +46,15 @@ CREATE INDEX IF NOT EXISTS entries_used ON entries (section, used_at);
 CREATE INDEX IF NOT EXISTS entries_account ON entries (json_extract(value, '$.identity.email'))
     WHERE section = 'refresh';
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts (
+    key TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    window_start REAL NOT NULL,
+    locked_until REAL NOT NULL,
+    strikes INTEGER NOT NULL,
+    expires_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS attempts_expiry ON attempts (expires_at);
 """
 
 
