@@ -167,3 +167,19 @@ def test_wrong_keys_for_one_client_lock_its_approvals_from_any_address(tmp_path)
         blocked = wiki.approve("192.0.2.99", target)  # a new address, the right key
         assert retry_after(blocked) > 800
         assert wiki.approve("192.0.2.99").status_code == 303  # another client is not locked
+
+
+def test_an_ipv6_network_counts_as_one_address(tmp_path) -> None:
+    """One subscriber is given a whole /64: a new address per guess must not buy new tries."""
+    with Uvicorn(provider_app(str(tmp_path / "state.sqlite3"))) as server:
+        wiki = Approvals(server.url)
+        codes = []
+        for i in range(5):  # 4 wrong keys from each of 5 addresses of one /64
+            codes += wiki.guess(f"2001:db8:1:2::{i + 1:x}", 4)
+        assert codes == [403] * 20
+        assert retry_after(wiki.approve("2001:db8:1:2:ffff::9")) > 800
+        assert wiki.approve("2001:db8:1:3::1").status_code == 303  # the next /64 is not locked
+        # an IPv4 address written as IPv6 is that IPv4 address
+        for i in range(5):
+            codes += wiki.guess("192.0.2.7" if i % 2 else "::ffff:192.0.2.7", 4)
+        assert retry_after(wiki.approve("192.0.2.7")) > 800

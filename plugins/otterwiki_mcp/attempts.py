@@ -19,6 +19,7 @@ is limited without slowing anyone down.
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 
@@ -27,6 +28,20 @@ from .oauth_store import OAuthStore
 LIMIT = 20  # wrong keys one address (or one client) may send in WINDOW
 WINDOW = 900.0  # seconds; also the first lockout
 LONGEST = 86400.0  # the longest lockout, and how long strikes are remembered after one
+
+
+def address_key(host: str) -> str:
+    """The counted key of a client address: an IPv6 address by its /64 network, since one
+    subscriber is routinely given a whole /64 and could take a new address for every guess."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return f"address:{host}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"address:{ip.ipv4_mapped}"
+        return f"address:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
+    return f"address:{ip}"
 
 
 class Attempts:

@@ -38,7 +38,7 @@ from starlette.routing import Route
 from . import approval, authorised, csrf, pages
 from .accounts import Visit, VisitCheck
 from .approval import CLIENTS_PATH, Identity
-from .attempts import Attempts
+from .attempts import Attempts, address_key
 from .identity import identity_claims
 from .oauth_errors import ClientErrors
 from .oauth_store import OAuthStore, Transaction
@@ -311,7 +311,7 @@ class LocalOAuthProvider(OAuthProvider):
         keys count per request, per address and per client (`attempts.py`)."""
         request_id = req.request_id
         address = request.client.host if request.client else "?"
-        counted = (f"address:{address}", f"client:{client_id}")
+        counted = (address_key(address), f"client:{client_id}")
         wait = math.ceil(self.attempts.blocked_for(*counted))
         if wait > 0:  # answered at once: guessing is limited, never slowed by sleeping here
             answer = pages.message(
