@@ -205,7 +205,11 @@ def test_web_saves_and_api_writes_at_once_across_the_forked_workers(image: dict[
         web = requests.Session()
         for i in range(4):
             path = f"Image/Web {n}-{i}"
-            token = csrf_token(web.get(f"{url}/{path}/edit", timeout=60).text)
+            form = web.get(f"{url}/{path}/edit", timeout=60)
+            if 'name="csrf_token"' not in form.text:  # recorded, with what the worker logged
+                results.append((f"{path}: {form.status_code} {form.text[-1500:]}", -1))
+                continue
+            token = csrf_token(form.text)
             r = web.post(
                 f"{url}/{path}/save",
                 data={"content": f"web {n} {i}\n", "commit": f"web {n} {i}", "csrf_token": token},
@@ -219,7 +223,10 @@ def test_web_saves_and_api_writes_at_once_across_the_forked_workers(image: dict[
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert {code for _, code in results} <= {200, 201} and len(results) == 3 * 6 + 2 * 4, results
+    assert {code for _, code in results} <= {200, 201} and len(results) == 3 * 6 + 2 * 4, (
+        results,
+        image["log"].read_text()[-4000:],
+    )
     committed = set(as_root(repo, "ls-tree", "-r", "--name-only", "HEAD", "image/").splitlines())
     assert {name for name, _ in results} <= committed
     # every write a commit of its own
