@@ -95,7 +95,7 @@ class ApiPlugin:
 
     @hookimpl
     def setup(self, app: Flask, db: Any, storage: Any) -> None:
-        from . import whoami
+        from . import outlinecache, whoami
         from .routes import install
 
         settings = ApiSettings.from_config(app.config, storage.path)
@@ -118,6 +118,7 @@ class ApiPlugin:
         app.extensions["wikibot_api"] = self.runtime
         writes = WebWrites(storage, service.commits, lock, service.listener)
         writes.install()
+        outlinecache.install(db)
         serialise_web_writes(app, lock, writes)
         install(app)
         whoami.install(app)
