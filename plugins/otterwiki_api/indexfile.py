@@ -3,11 +3,11 @@ tracked get new contents.
 
 `git update-index` on a 10,000-entry index takes 8-10 ms (it verifies and rewrites the whole
 file, and rebuilds the cache tree); changing the few entries a write touches takes about 2 ms,
-with the checksum resumed from the first changed byte (indexsum.py). Only the simple case is done here — a version 2 or 3 index, every path
-already an entry at stage 0, no split or sparse index — and None tells the caller to let git do
-it. Patched entries get zero stat data, so git compares their contents on its next look (as
-after `update-index --index-info`); the file keeps the old index's time, so git's racy-clean
-rule judges every other entry exactly as before.
+with the checksum resumed from the first changed byte (indexsum.py). Only the simple case is
+done here — a version 2 or 3 index, every path already an entry at stage 0, no split or sparse
+index — and None tells the caller to let git do it. Patched entries get zero stat data, so git
+compares their contents on its next look (as after `update-index --index-info`); the file keeps
+the old index's time, so git's racy-clean rule judges every other entry exactly as before.
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ _DROPPED = {b"EOIE", b"IEOT"}  # offsets into the file; optional, git writes the
 _UNSUPPORTED = {b"link", b"sdir"}  # split and sparse indexes: git's job
 
 
-def patch_index(data: bytes, entries: Mapping[str, Entry | None], algorithm: str) -> bytes | None:
+def patch_index(
+    data: bytes, entries: Mapping[str, Entry | None], algorithm: str
+) -> bytearray | None:
     """The index `data` with `entries` set (None: removed), or None when this is not the simple
-    case."""
+    case. The answer is to be written, not changed (indexsum remembers it)."""
     oid_size = hashlib.new(algorithm).digest_size
     if len(data) < 12 + oid_size or data[:4] != b"DIRC":
         return None

@@ -19,7 +19,7 @@ CHUNK = 1 << 18  # 256 KiB: about 45 saved states for an 11 MB index
 Checkpoints = list[tuple[int, Any]]  # (offset, hash state after data[:offset])
 
 _lock = threading.Lock()
-_last: tuple[bytes, str, Checkpoints] | None = None  # the last file signed here
+_last: tuple[bytearray, str, Checkpoints] | None = None  # the last file signed here
 
 
 def verified(data: bytes, algorithm: str, oid_size: int) -> Checkpoints | None:
@@ -36,16 +36,18 @@ def verified(data: bytes, algorithm: str, oid_size: int) -> Checkpoints | None:
     return checkpoints
 
 
-def signed(body: bytearray, unchanged: int, checkpoints: Checkpoints, algorithm: str) -> bytes:
-    """`body` with its checksum appended. Its first `unchanged` bytes are those the states in
-    `checkpoints` were taken over; hashing resumes from the last state within them."""
+def signed(body: bytearray, unchanged: int, checkpoints: Checkpoints, algorithm: str) -> bytearray:
+    """`body` with its checksum appended, remembered as the file last written (so nobody may
+    change it afterwards; a copy of 11 MB would cost more than the rest). Its first
+    `unchanged` bytes are those the states in `checkpoints` were taken over; hashing resumes
+    from the last state within them."""
     kept = [c for c in checkpoints if c[0] <= unchanged] or [(0, hashlib.new(algorithm))]
     resumed = _run(memoryview(body), kept)
-    data = bytes(body) + resumed[-1][1].digest()
+    body += resumed[-1][1].digest()
     global _last
     with _lock:
-        _last = (data, algorithm, resumed)
-    return data
+        _last = (body, algorithm, resumed)
+    return body
 
 
 def _run(body: memoryview, start: Checkpoints) -> Checkpoints:
