@@ -77,6 +77,9 @@ def environment(data: str) -> dict[str, str]:
         "WIKIBOT_API_KEY": API_KEY,
         "WIKIBOT_MCP_TOKEN": MCP_TOKEN,
         "WIKIBOT_MCP_AUTH": "tokens",
+        # "public" (anyone reads): /Home renders its page; the default, "private", would answer
+        # the login redirect instead
+        "WIKIBOT_ACCESS": "public",
         "WIKIBOT_SEARCH_EMBEDDER": "bedrock",  # as deployed; never called in this benchmark
         "WIKIBOT_BEDROCK_REGION": "eu-west-1",
         "AWS_ACCESS_KEY_ID": "bench",
