@@ -39,6 +39,7 @@ from .index_rows import (
     parse_page,
 )
 from .index_settings import BuildSettings
+from .processthread import ProcessThread
 from .repolock import FileLock
 
 __all__ = ["LinkRules", "PageIndex", "PageRow", "Progress"]
@@ -103,8 +104,9 @@ class PageIndex:
         self.build = build or BuildSettings.from_config()
         self._lock = FileLock(os.path.join(index_dir, "pages.lock"), timeout=lock_timeout)
         self._local = threading.local()
-        self._background: tuple[int, threading.Thread] | None = None  # (pid, thread)
-        self._background_lock = threading.Lock()
+        self._background = ProcessThread(
+            self._build_in_background, "wikibot-page-index-build", again=True
+        )
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self, path: str | None = None) -> sqlite3.Connection:
@@ -343,29 +345,14 @@ class PageIndex:
 
     # -- building off the request path ---------------------------------------------------------
     def _building_in_background(self) -> bool:
-        running = self._background
-        return (
-            running is not None
-            and running[0] == os.getpid()
-            and running[1].is_alive()
-            and running[1] is not threading.current_thread()
-        )
+        return self._background.running_beside()
 
     def _continue_in_background(self) -> None:
         """Once per process, after a request found the build incomplete: a thread goes on with
         it (never on Lambda, which freezes an instance between requests; never at app setup,
         since uWSGI forks its workers after that and threads do not survive a fork)."""
-        if not self.build.background:
-            return
-        with self._background_lock:
-            running = self._background
-            if running is not None and running[0] == os.getpid() and running[1].is_alive():
-                return
-            thread = threading.Thread(
-                target=self._build_in_background, name="wikibot-page-index-build", daemon=True
-            )
-            self._background = (os.getpid(), thread)
-            thread.start()
+        if self.build.background:
+            self._background.start()
 
     def _build_in_background(self) -> None:
         try:

@@ -4,7 +4,6 @@ vectors fused by reciprocal-rank fusion)."""
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from otterwiki_api.errors import Busy, Invalid, Starting, Unavailable, bounded_int
 from otterwiki_api.page_index import query_words
 from otterwiki_api.plaintext import plain_text
+from otterwiki_api.processthread import ProcessThread
 
 from .embedding import Embedder, EmbedderUnavailable, EmbeddingFailed
 
@@ -124,21 +124,13 @@ class SemanticSearch:
         self.fulltext = fulltext
         self.sync_budget = sync_budget
         self._loaded = threading.Event()  # the embedder has answered once in this process
-        self._warming: tuple[int, threading.Thread] | None = None  # (pid, thread)
-        self._warm_lock = threading.Lock()
+        self._warming = ProcessThread(self._warm_up, "wikibot-search-warm-up")
 
     def start_warm_up(self) -> bool:
         """Load the model and bring the index up to HEAD in a background thread, once per
         process, so no request pays for either (12-13 s on a new wiki). False when already
         started here."""
-        with self._warm_lock:
-            if self._warming is not None and self._warming[0] == os.getpid():
-                return False  # (a forked worker gets its own thread: threads do not fork)
-            thread = threading.Thread(target=self._warm_up, name="wikibot-search-warm-up")
-            thread.daemon = True
-            self._warming = (os.getpid(), thread)
-            thread.start()
-            return True
+        return self._warming.start()
 
     def _warm_up(self) -> None:
         started = time.monotonic()
@@ -176,8 +168,7 @@ class SemanticSearch:
     def _wait_for_model(self) -> None:
         """While this process's warm-up is loading the model, wait for it within the sync budget,
         then say to retry rather than hold the request for seconds more."""
-        warming = self._warming
-        if warming is None or warming[0] != os.getpid() or self._loaded.is_set():
+        if not self._warming.started_here() or self._loaded.is_set():
             return
         if not self._loaded.wait(self.sync_budget):
             raise Starting(
