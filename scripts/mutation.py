@@ -88,7 +88,12 @@ TARGETS = [
         "git objects",
         "plugins/otterwiki_api/gitobjects.py",
         (),
-        ("tests/test_commit_path.py", "tests/test_service_layer.py", "tests/test_api_pages.py"),
+        (
+            "tests/test_gitobjects.py",  # first: quick, against git itself
+            "tests/test_commit_path.py",
+            "tests/test_service_layer.py",
+            "tests/test_api_pages.py",
+        ),
     ),
     Target(
         "page index catch-up",
