@@ -6,7 +6,6 @@ the real approval page (a key the provider accepts)."""
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -21,19 +20,6 @@ from starlette.requests import Request
 
 BASE = "http://127.0.0.1:8780"
 KEY = "exchange-approval-key-0123456789"
-
-
-# Both refusals fail today: the code is refused (no tokens come of it) but not with the error the
-# token endpoint maps to 400 invalid_grant. Strict: once local_oauth.py raises TokenError outside
-# the transaction, these pass and the mark must go (a racing second use must then also end what
-# the first use gave, or the first test still fails).
-FROZEN = pytest.mark.xfail(
-    raises=FrozenInstanceError,
-    strict=True,
-    reason="the MCP SDK's TokenError is a frozen dataclass: raised inside OAuthStore.transaction() "
-    "(a @contextmanager), contextlib sets its __traceback__ on the way out and fails with "
-    "FrozenInstanceError, so /token answers 500 instead of 400 invalid_grant (local_oauth.py)",
-)
 
 
 def accept(key: str) -> Identity | None:
@@ -129,7 +115,6 @@ def works(provider: LocalOAuthProvider, info: OAuthClientInformationFull, pair: 
     return access is not None
 
 
-@FROZEN
 def test_a_code_exchanged_twice_after_one_load_gives_tokens_once(
     provider: LocalOAuthProvider,
 ) -> None:
@@ -148,7 +133,6 @@ def test_a_code_exchanged_twice_after_one_load_gives_tokens_once(
     assert run(provider.load_authorization_code(alice, code)) is None  # and it stays used
 
 
-@FROZEN
 def test_a_code_exchanged_by_another_client_is_refused(provider: LocalOAuthProvider) -> None:
     """A code loaded for one client and exchanged by another (the exchange's own client check,
     behind the load's) is refused with invalid_grant and gives that client nothing."""
@@ -158,3 +142,27 @@ def test_a_code_exchanged_by_another_client_is_refused(provider: LocalOAuthProvi
     with pytest.raises(TokenError) as refused:
         run(provider.exchange_authorization_code(mallory, loaded(provider, alice, code)))
     assert refused.value.error == "invalid_grant"
+
+
+def test_a_refresh_token_used_twice_after_one_load_is_refused_and_a_bad_scope_keeps_it(
+    provider: LocalOAuthProvider,
+) -> None:
+    """The refresh exchange's refusals are the SDK's TokenError (400 at /token), not an error
+    of the transaction around them; a refused scope leaves the refresh token usable."""
+    alice = client(provider, "client-alice")
+    pair = run(
+        provider.exchange_authorization_code(
+            alice, loaded(provider, alice, approved_code(provider, alice))
+        )
+    )
+    assert pair.refresh_token is not None
+    refresh = run(provider.load_refresh_token(alice, pair.refresh_token))
+    assert refresh is not None
+    with pytest.raises(TokenError) as wider:
+        run(provider.exchange_refresh_token(alice, refresh, ["wiki:read", "admin"]))
+    assert wider.value.error == "invalid_scope"
+    renewed = run(provider.exchange_refresh_token(alice, refresh, []))
+    assert works(provider, alice, renewed) and not works(provider, alice, pair)
+    with pytest.raises(TokenError) as again:  # the same loaded token, racing the first
+        run(provider.exchange_refresh_token(alice, refresh, []))
+    assert again.value.error == "invalid_grant"

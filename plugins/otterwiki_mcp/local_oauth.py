@@ -489,17 +489,24 @@ class LocalOAuthProvider(OAuthProvider):
         origin = hash_key(authorization_code.code)
         with self.store.transaction() as tx:
             found = tx.get("codes", origin)
-            if not found or found.get("used") or found["client_id"] != client.client_id:
-                raise TokenError("invalid_grant", "authorization code not found or already used")
-            tx.put("codes", origin, {**found, "used": True})  # kept: a second use revokes
-            return self._issue(
-                tx,
-                found["client_id"],
-                found["scopes"],
-                found["identity"],
-                found.get("resource"),
-                origin,
-            )
+            if not found or found["client_id"] != client.client_id:
+                token = None
+            elif found.get("used"):  # a second exchange that raced past the load: the code
+                tx.drop_grant(origin)  # was used twice, so what it gave ends (committed here)
+                token = None
+            else:
+                tx.put("codes", origin, {**found, "used": True})  # kept: a second use revokes
+                token = self._issue(
+                    tx,
+                    found["client_id"],
+                    found["scopes"],
+                    found["identity"],
+                    found.get("resource"),
+                    origin,
+                )
+        if token is None:
+            raise TokenError("invalid_grant", "authorization code not found or already used")
+        return token
 
     async def load_refresh_token(
         self, client: OAuthClientInformationFull, refresh_token: str

@@ -24,8 +24,6 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 SECTIONS = ("clients", "pending", "codes", "access", "refresh")
@@ -179,20 +177,44 @@ class OAuthStore:
         with self._lock:
             return Transaction(self._db).get(section, key)
 
-    @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
+    def transaction(self) -> InTransaction:
         """Changes that happen together or not at all, and that no other process interleaves
         with; expired entries go at the end."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield Transaction(self._db)
-                self._db.execute("DELETE FROM entries WHERE expires_at < ?", (time.time(),))
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return InTransaction(self._db, self._lock)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class InTransaction:
+    """`with store.transaction() as tx:`: BEGIN IMMEDIATE, then COMMIT, or ROLLBACK when the
+    block raises. A class, not a generator context manager: contextlib sets the traceback on
+    the exception it re-raises, which fails for the MCP SDK's errors (frozen dataclasses) and
+    turned a refused token request into a 500."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self.db, self.lock = db, lock
+
+    def __enter__(self) -> Transaction:
+        self.lock.acquire()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
+        return Transaction(self.db)
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None:
+                try:
+                    self.db.execute("DELETE FROM entries WHERE expires_at < ?", (time.time(),))
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    self.db.execute("ROLLBACK")
+                    raise
+            else:
+                self.db.execute("ROLLBACK")
+        finally:
+            self.lock.release()
