@@ -191,3 +191,33 @@ def test_a_web_save_that_fails_leaves_nothing_behind(app, unique, repo, monkeypa
     assert git(repo, "rev-parse", "HEAD").strip() == head
     assert not os.path.exists(os.path.join(repo, unique.lower(), "failed.md"))
     assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_the_old_index_is_freed_after_the_write_and_leftovers_go(
+    client_api, unique, repo, monkeypatch
+):
+    """The old index gets a second name so the rename does not free it on the write's time; a
+    thread removes it, and one a dead process left is removed by a later write."""
+    import otterwiki_api.indexswap as indexswap
+
+    state = os.path.join(repo, ".git", "wikibot")
+    os.makedirs(state, exist_ok=True)
+    leftover = os.path.join(state, f"{indexswap.PREFIX}999999.0")
+    with open(leftover, "wb") as f:
+        f.write(b"an old index a killed process left")
+
+    def retired() -> list[str]:
+        return sorted(n for n in os.listdir(state) if n.startswith(indexswap.PREFIX))
+
+    code, body, _ = client_api.put(f"/pages/{unique}/Swap", {"content": "one"})
+    assert code == 201, body
+    assert retired() == [os.path.basename(leftover)]  # young: maybe another process's, kept
+    monkeypatch.setattr(indexswap, "LEFTOVER_AFTER", 0.0)
+    update = {"content": "two", "revision": body["revision"]}
+    code, body, _ = client_api.put(f"/pages/{unique}/Swap", update)
+    assert code == 200, body
+    waited = time.monotonic() + 30
+    while retired() and time.monotonic() < waited:
+        time.sleep(0.05)
+    assert retired() == []
+    assert git(repo, "show", f":{unique.lower()}/swap.md") == "two"  # the index is the new one

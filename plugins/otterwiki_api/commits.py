@@ -46,6 +46,7 @@ from .gitobjects import (
     ident_name,
 )
 from .indexfile import patch_index
+from .indexswap import replace_index
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +277,8 @@ class CommitPath:
             )
 
     def _install(self, staged: str) -> None:
-        """Put a staged index in place while holding `index.lock`."""
-        os.replace(staged, self.index_file)
+        """Put a staged index in place while holding `index.lock` (the old one freed later)."""
+        replace_index(staged, self.index_file, self.state_dir)
 
     def _drop(self, held: Held) -> None:
         """Release `index.lock`: the journal goes first (or keeps unfinished paths, without the
