@@ -120,6 +120,12 @@ TARGETS = [
         ),
     ),
     Target(
+        "approval attempts",
+        "plugins/otterwiki_mcp/attempts.py",
+        ("address_key", "Attempts.blocked_for", "Attempts.failed"),
+        ("tests/test_approval_lockout.py",),
+    ),
+    Target(
         "route plan",
         "wikibot/routeplan.py",
         ("_rank", "select", "_segments_match", "build_plan"),

@@ -183,3 +183,51 @@ def test_an_ipv6_network_counts_as_one_address(tmp_path) -> None:
         for i in range(5):
             codes += wiki.guess("192.0.2.7" if i % 2 else "::ffff:192.0.2.7", 4)
         assert retry_after(wiki.approve("192.0.2.7")) > 800
+
+
+def test_address_keys_name_what_cannot_be_parsed_as_it_came() -> None:
+    """An address that is not an IP (a unix socket's peer, the "?" of a request without a
+    client) is still counted, by its text: it must not share a key with every other one."""
+    from otterwiki_mcp.attempts import address_key
+
+    assert address_key("?") == "address:?"
+    assert address_key("proxy.internal") == "address:proxy.internal"
+    assert address_key("192.0.2.7") == address_key("::ffff:192.0.2.7") == "address:192.0.2.7"
+    assert address_key("2001:db8:1:2::1") == "address:2001:db8:1:2::/64"
+
+
+def test_a_window_ends_at_its_last_second_and_the_next_one_counts_from_one(tmp_path) -> None:
+    """With an injected clock (no sleeping): the wrong keys of a window that is over count for
+    nothing, from the instant `window` seconds have passed, and the new window counts from one."""
+    from otterwiki_mcp.attempts import Attempts
+
+    clock = [1_700_000_000.0]
+    attempts = Attempts(
+        OAuthStore(str(tmp_path / "state.sqlite3")), limit=3, window=100, now=lambda: clock[0]
+    )
+    attempts.failed("address:?")
+    attempts.failed("address:?")
+    clock[0] += 100  # the window is over exactly now
+    attempts.failed("address:?")
+    attempts.failed("address:?")
+    assert attempts.blocked_for("address:?") == 0  # two in the new window, limit three
+    attempts.failed("address:?")
+    assert attempts.blocked_for("address:?") == 100  # the third: the first lockout, one window
+
+
+def test_lockouts_do_not_depend_on_the_clocks_origin(tmp_path) -> None:
+    """The counts and lockouts are relative to `now`: a clock that starts at 0 (any injected
+    one) blocks nobody before the limit and locks out for exactly a window after it."""
+    from otterwiki_mcp.attempts import Attempts
+
+    clock = [0.0]
+    attempts = Attempts(
+        OAuthStore(str(tmp_path / "state.sqlite3")), limit=2, window=100, now=lambda: clock[0]
+    )
+    assert attempts.blocked_for("address:?", "client:c") == 0
+    attempts.failed("address:?", "client:c")
+    assert attempts.blocked_for("address:?", "client:c") == 0
+    attempts.failed("address:?", "client:c")
+    assert attempts.blocked_for("address:?") == attempts.blocked_for("client:c") == 100
+    clock[0] += 40
+    assert attempts.blocked_for("client:c", "address:other") == 60
