@@ -63,6 +63,7 @@ def patch_index(
                 return None
             record = _entry(name, entry, fixed, oid_size)
             out[start:start] = record
+            unchanged = min(unchanged, start)  # (a move adds one and removes one: same count)
             end += len(record)
             count += 1
             continue
@@ -73,6 +74,7 @@ def patch_index(
             if any(sig == b"FSMN" for sig, _ in extensions):
                 return None
             del out[start : start + size]
+            unchanged = min(unchanged, start)
             end -= size
             count -= 1
             continue
