@@ -20,6 +20,8 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
@@ -37,9 +39,14 @@ def check_key(key: str) -> Identity | None:
     return Identity("Lou Lockout", "lou@example.org") if key == GOOD else None
 
 
-def provider_app(state_path: str, now: Callable[[], float] | None = None) -> Starlette:
+def provider_app(
+    state_path: str,
+    now: Callable[[], float] | None = None,
+    check: Callable[[str], Identity | None] = check_key,
+) -> Starlette:
     """The local OAuth server's routes on a store of its own connection to `state_path` (what
-    another process would open); `now`: the clock of its attempt limits."""
+    another process would open); `now`: the clock of its attempt limits; `check`: the key
+    check."""
     store = OAuthStore(state_path)
     attempts = None
     if now is not None:
@@ -47,7 +54,7 @@ def provider_app(state_path: str, now: Callable[[], float] | None = None) -> Sta
 
         attempts = Attempts(store, now=now)
     provider = LocalOAuthProvider(
-        base_url="http://localhost", store=store, check_key=check_key, attempts=attempts
+        base_url="http://localhost", store=store, check_key=check, attempts=attempts
     )
     return Starlette(routes=provider.get_routes())
 
@@ -100,6 +107,12 @@ class Approvals:
     def approve(self, address: str, client_id: str | None = None) -> requests.Response:
         """The right key for a new approval request (of `client_id`, else a new client)."""
         return self.submit(self.request(client_id or self.client()), GOOD, address)
+
+
+def wrong(attempts: Any, *keys: str) -> None:
+    """One attempt with a wrong key, as the approval page makes it: counted as it begins."""
+    assert attempts.begin(*keys) == 0
+    attempts.failed(*keys)
 
 
 def retry_after(answer: requests.Response) -> int:
@@ -205,13 +218,13 @@ def test_a_window_ends_at_its_last_second_and_the_next_one_counts_from_one(tmp_p
     attempts = Attempts(
         OAuthStore(str(tmp_path / "state.sqlite3")), limit=3, window=100, now=lambda: clock[0]
     )
-    attempts.failed("address:?")
-    attempts.failed("address:?")
+    wrong(attempts, "address:?")
+    wrong(attempts, "address:?")
     clock[0] += 100  # the window is over exactly now
-    attempts.failed("address:?")
-    attempts.failed("address:?")
+    wrong(attempts, "address:?")
+    wrong(attempts, "address:?")
     assert attempts.blocked_for("address:?") == 0  # two in the new window, limit three
-    attempts.failed("address:?")
+    wrong(attempts, "address:?")
     assert attempts.blocked_for("address:?") == 100  # the third: the first lockout, one window
 
 
@@ -225,9 +238,30 @@ def test_lockouts_do_not_depend_on_the_clocks_origin(tmp_path) -> None:
         OAuthStore(str(tmp_path / "state.sqlite3")), limit=2, window=100, now=lambda: clock[0]
     )
     assert attempts.blocked_for("address:?", "client:c") == 0
-    attempts.failed("address:?", "client:c")
+    wrong(attempts, "address:?", "client:c")
     assert attempts.blocked_for("address:?", "client:c") == 0
-    attempts.failed("address:?", "client:c")
+    wrong(attempts, "address:?", "client:c")
     assert attempts.blocked_for("address:?") == attempts.blocked_for("client:c") == 100
     clock[0] += 40
     assert attempts.blocked_for("client:c", "address:other") == 60
+
+
+def test_wrong_keys_sent_at_once_count_as_they_come(tmp_path) -> None:
+    """40 wrong keys from one address at the same moment, each on an approval request of its
+    own, while the key check takes a while (as asking the wiki does): only the limit's 20 are
+    checked, the rest are refused at once, and a lockout follows. Counting only after the
+    check let all 40 through."""
+
+    def slow_check(key: str) -> Identity | None:
+        time.sleep(0.5)
+        return check_key(key)
+
+    with Uvicorn(provider_app(str(tmp_path / "state.sqlite3"), check=slow_check)) as server:
+        wiki = Approvals(server.url)
+        requests_ = [wiki.request(wiki.client()) for _ in range(40)]
+        with ThreadPoolExecutor(40) as pool:
+            codes = list(
+                pool.map(lambda r: wiki.submit(r, "wrong", GUESSER).status_code, requests_)
+            )
+        assert sorted(codes) == [403] * 20 + [429] * 20, codes
+        assert retry_after(wiki.approve(GUESSER)) > 800  # the 20 checked ones locked it out

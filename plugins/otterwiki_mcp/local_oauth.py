@@ -312,7 +312,7 @@ class LocalOAuthProvider(OAuthProvider):
         request_id = req.request_id
         address = request.client.host if request.client else "?"
         counted = (address_key(address), f"client:{client_id}")
-        wait = math.ceil(self.attempts.blocked_for(*counted))
+        wait = math.ceil(await anyio.to_thread.run_sync(lambda: self.attempts.begin(*counted)))
         if wait > 0:  # answered at once: guessing is limited, never slowed by sleeping here
             answer = pages.message(
                 "Too many wrong keys from your address or for this client; try again in "
@@ -323,8 +323,10 @@ class LocalOAuthProvider(OAuthProvider):
             answer.headers["Retry-After"] = str(wait)
             return answer
         key_identity = await anyio.to_thread.run_sync(self.check_key, form.get("key", ""))
-        if key_identity is None:
-            self.attempts.failed(*counted)
+        if key_identity is not None:
+            await anyio.to_thread.run_sync(lambda: self.attempts.succeeded(*counted))
+        else:
+            await anyio.to_thread.run_sync(lambda: self.attempts.failed(*counted))
             if self._count_failure(request_id) >= KEY_TRIES:
                 return pages.message(
                     f"{KEY_TRIES} wrong keys: this approval request is cancelled. Start "

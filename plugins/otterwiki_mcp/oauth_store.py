@@ -177,6 +177,11 @@ class OAuthStore:
         with self._lock:
             return Transaction(self._db).get(section, key)
 
+    def read(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        """The rows of one query, read without a write lock."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
     def transaction(self) -> InTransaction:
         """Changes that happen together or not at all, and that no other process interleaves
         with; expired entries go at the end."""
