@@ -209,8 +209,21 @@ def test_the_old_index_is_freed_after_the_write_and_leftovers_go(
     def retired() -> list[str]:
         return sorted(n for n in os.listdir(state) if n.startswith(indexswap.PREFIX))
 
+    removed: list[str] = []
+    real_remove = indexswap._remove
+
+    def recording_remove(path: str) -> None:
+        removed.append(os.path.basename(path))
+        real_remove(path)
+
+    monkeypatch.setattr(indexswap, "_remove", recording_remove)
+    own = f"{indexswap.PREFIX}{os.getpid()}."
     code, body, _ = client_api.put(f"/pages/{unique}/Swap", {"content": "one"})
     assert code == 201, body
+    waited = time.monotonic() + 30
+    while any(n.startswith(own) for n in retired()) and time.monotonic() < waited:
+        time.sleep(0.05)  # this write's old index, removed by its thread
+    assert [n for n in removed if n.startswith(own)], removed  # it had a second name
     assert retired() == [os.path.basename(leftover)]  # young: maybe another process's, kept
     monkeypatch.setattr(indexswap, "LEFTOVER_AFTER", 0.0)
     update = {"content": "two", "revision": body["revision"]}

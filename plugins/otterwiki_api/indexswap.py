@@ -3,9 +3,9 @@
 Renaming the new index over the old frees the old file's blocks inside the rename: about 10 ms
 for git's 11 MB index at 100,000 pages, a sixth of a PUT. So the old index first gets a second
 name in wikibot's state folder, the rename only drops a name, and a thread of this process
-removes the old file after the write has answered. A file left by a process that died before its
-thread ran is removed by a later write once it is a minute old (by its ctime, which the link
-set: the index's mtime is kept from before, see commits.py).
+removes the old file while the write goes on (moving the branch, answering). A file left by a
+process that died before its thread ran is removed by a later write once it is a minute old (by
+its ctime, which the link set: the index's mtime is kept from before, see commits.py).
 """
 
 from __future__ import annotations

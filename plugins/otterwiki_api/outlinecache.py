@@ -25,7 +25,9 @@ def install(db: Any) -> None:
     def update_ftoc_cache(filename: str, ftoc: Any, mtime: Any = None) -> None:
         try:
             original(filename, ftoc, mtime)
-        except IntegrityError:  # another process inserted the key since the look-up
+        except IntegrityError as e:  # another process inserted the key since the look-up
+            if "cache" not in str(e.statement).lower():
+                raise  # some other pending write's: not this race, not to be retried here
             db.session.rollback()
             original(filename, ftoc, mtime)
 
