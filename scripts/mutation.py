@@ -96,6 +96,18 @@ TARGETS = [
         ),
     ),
     Target(
+        "index file",
+        "plugins/otterwiki_api/indexsum.py",
+        (),
+        ("tests/test_indexfile.py", "tests/test_index_moves.py", "tests/test_commit_path.py"),
+    ),
+    Target(
+        "index file patch",
+        "plugins/otterwiki_api/indexfile.py",
+        ("patch_index",),
+        ("tests/test_indexfile.py", "tests/test_index_moves.py", "tests/test_commit_path.py"),
+    ),
+    Target(
         "page index catch-up",
         "plugins/otterwiki_api/page_index.py",
         ("PageIndex.ensure_current", "PageIndex._catch_up", "_latest_changes"),

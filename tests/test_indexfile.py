@@ -132,9 +132,10 @@ def big_index(tmp_path) -> str:
 
 
 def test_patches_in_a_row_resume_the_checksum_exactly(big_index):
-    """Each patch hashes from the saved state before its first change and reads back the file
-    it wrote by comparison: a state from the wrong offset, or a change before the offset it
-    resumed from (an entry count that moved), would give a checksum git refuses."""
+    """Each patch hashes from the saved state before its first change: a state from the wrong
+    offset, or a change before the offset it resumed from (an entry count that moved), would
+    give a checksum git refuses. (`git write-tree` rewrites the file after each patch, so each
+    reads git's file; reading back its own is test_what_is_hashed_is_only_what_changed's.)"""
     index = os.path.join(big_index, ".git", "index")
     changes = [
         {"f11/page 05900.md": "replace in the middle"},
@@ -180,3 +181,92 @@ def test_a_file_that_differs_from_the_last_one_written_is_checked_again(big_inde
     with open(index, "wb") as f:
         f.write(patched)
     assert git(big_index, "ls-files", "-s", "--debug") == expected
+
+
+def test_what_is_hashed_is_only_what_changed(big_index, monkeypatch):
+    """The saving itself, measured by the bytes the real hashing is given: a patch hashes from
+    the last saved state before its first change, and the file it wrote is read back next time
+    by comparison, hashing nothing (a mutant that always hashes from the start, or never
+    recognises its own file, still writes the right checksum: only this tells them apart)."""
+    from otterwiki_api import indexsum
+
+    hashed: list[int] = []
+    real = indexsum._run
+
+    def counting(body, start):
+        hashed.append(len(body) - start[-1][0])
+        return real(body, start)
+
+    monkeypatch.setattr(indexsum, "_run", counting)
+    index = os.path.join(big_index, ".git", "index")
+    data = open(index, "rb").read()
+    name = b"f17/page 08600.md"
+    first = patch_index(data, {name.decode(): Entry(b"100644", blob(big_index, "1"))}, "sha1")
+    start = first.index(name) - 62
+    assert start >= 2 * CHUNK
+    assert hashed == [len(data) - 20, len(first) - 20 - start // CHUNK * CHUNK]
+    with open(index, "wb") as f:
+        f.write(first)
+    name = b"f11/page 05900.md"
+    second = open(index, "rb").read()
+    patched = patch_index(second, {name.decode(): Entry(b"100644", blob(big_index, "2"))}, "sha1")
+    start = patched.index(name) - 62
+    assert hashed[2:] == [len(patched) - 20 - start // CHUNK * CHUNK]  # none to read it back
+    assert hashlib.sha1(patched[:-20]).digest() == patched[-20:]
+
+
+def patched_as_git_would(repo: str, entries: dict[str, Entry | None]) -> bytearray | None:
+    """`repo`'s index patched with `entries` and written back, checked to read as git's own
+    update of it (entries and tree); None: left to git, the file untouched."""
+    index = os.path.join(repo, ".git", "index")
+    expected, tree = by_git(repo, entries)
+    patched = patch_index(open(index, "rb").read(), entries, "sha1")
+    if patched is not None:
+        with open(index, "wb") as f:
+            f.write(patched)
+        assert git(repo, "ls-files", "-s", "--debug") == expected
+        assert git(repo, "write-tree") == tree
+    return patched
+
+
+def test_an_emptied_index_takes_a_first_entry(tmp_path):
+    """The smallest index git writes (its last entry removed: a header and a checksum, 32
+    bytes) is patched like any other."""
+    path = str(tmp_path / "r")
+    subprocess.run(["git", "init", "-q", path], check=True)
+    with open(os.path.join(path, "old.md"), "w") as f:
+        f.write("old")
+    git(path, "add", "old.md")
+    git(path, "rm", "-q", "--cached", "old.md")
+    assert os.path.getsize(os.path.join(path, ".git", "index")) == 12 + 20
+    assert patched_as_git_would(path, {"a.md": Entry(b"100644", blob(path, "a"))}) is not None
+
+
+def test_a_file_without_the_index_signature_is_left_to_git(repo):
+    """A valid checksum over bytes that do not start with git's "DIRC" is not an index."""
+    data = bytearray(open(os.path.join(repo, ".git", "index"), "rb").read())
+    data[:4] = b"DIRD"
+    data[-20:] = hashlib.sha1(data[:-20]).digest()
+    assert patch_index(bytes(data), {"a.md": Entry(b"100644", blob(repo, "x"))}, "sha1") is None
+
+
+@pytest.mark.parametrize("length", [4094, 4095, 4096, 5000])
+def test_paths_too_long_for_the_length_field_are_patched_exactly_or_left_to_git(repo, length):
+    """An entry's 12-bit name length holds 4094 at most (0xFFF means "look for the NUL"); a
+    patch of a longer path must be git's own or none."""
+    name = "/".join(["d" * 200] * 20)
+    name += "/" + "f" * (length - len(name) - 1)
+    assert len(name) == length
+    patched = patched_as_git_would(repo, {name: Entry(b"100644", blob(repo, "long"))})
+    assert patched is not None or length > 4094
+
+
+def test_removing_entries_with_extended_flags(repo):
+    """Intent-to-add entries carry two more flag bytes: removing one must remove exactly its
+    bytes, for every name length (7 bytes: the one where rounding up hides nothing)."""
+    for name in ("ita7.md", "n.md"):
+        with open(os.path.join(repo, name), "w") as f:
+            f.write(name)
+        git(repo, "add", "-N", name)
+    entries = {"ita7.md": None, "n.md": None, "a.md": Entry(b"100644", blob(repo, "a"))}
+    assert patched_as_git_would(repo, entries) is not None
