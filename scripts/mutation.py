@@ -134,7 +134,15 @@ TARGETS = [
     Target(
         "approval attempts",
         "plugins/otterwiki_mcp/attempts.py",
-        ("address_key", "Attempts.blocked_for", "Attempts.failed"),
+        (
+            "address_key",
+            "Attempts.blocked_for",
+            "Attempts.begin",
+            "Attempts.failed",
+            "Attempts.succeeded",
+            "Attempts._row",
+            "Attempts._put",
+        ),
         ("tests/test_approval_lockout.py",),
     ),
     Target(

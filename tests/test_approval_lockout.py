@@ -265,3 +265,41 @@ def test_wrong_keys_sent_at_once_count_as_they_come(tmp_path) -> None:
             )
         assert sorted(codes) == [403] * 20 + [429] * 20, codes
         assert retry_after(wiki.approve(GUESSER)) > 800  # the 20 checked ones locked it out
+
+
+def test_a_lockout_holds_to_its_last_instant_and_counts_again_from_its_end(tmp_path) -> None:
+    from otterwiki_mcp.attempts import Attempts
+
+    clock = [1_700_000_000.0]
+    attempts = Attempts(
+        OAuthStore(str(tmp_path / "state.sqlite3")), limit=2, window=100, now=lambda: clock[0]
+    )
+    wrong(attempts, "address:?")
+    wrong(attempts, "address:?")
+    until = clock[0] + 100
+    clock[0] = until - 0.5
+    assert attempts.begin("address:?") == 0.5  # the last half second still waits
+    clock[0] = until  # over: the attempts from now on count
+    wrong(attempts, "address:?")
+    wrong(attempts, "address:?")
+    assert attempts.blocked_for("address:?") == 200  # the second lockout, twice as long
+
+
+def test_a_right_key_takes_back_its_own_count_and_no_more(tmp_path) -> None:
+    from otterwiki_mcp.attempts import Attempts
+
+    attempts = Attempts(
+        OAuthStore(str(tmp_path / "state.sqlite3")), limit=3, window=100, now=lambda: 1e9
+    )
+
+    def right() -> None:
+        assert attempts.begin("client:c") == 0
+        attempts.succeeded("client:c")
+
+    right()  # nothing counted before it: nothing but its own to take back
+    wrong(attempts, "client:c")
+    wrong(attempts, "client:c")
+    assert attempts.blocked_for("client:c") == 0  # two wrong keys of three
+    right()
+    wrong(attempts, "client:c")
+    assert attempts.blocked_for("client:c") == 100  # the third
