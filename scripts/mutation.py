@@ -154,6 +154,8 @@ TARGETS = [
             "tests/test_infra.py::test_route_selection_follows_api_gateway",
             "tests/test_infra.py::test_route_ranks_do_not_depend_on_the_plan_order",
             "tests/test_infra.py::test_paths_under_the_mcp_endpoint_are_left_to_its_two_routes",
+            "tests/test_infra.py::test_wiki_paths_go_to_the_wiki_and_a_path_both_would_serve_is_refused",
+            "tests/test_infra.py::test_the_plan_is_in_order_whatever_order_the_paths_are_declared_in",
             "tests/test_infra.py::test_a_root_mount_is_refused",
             "tests/test_infra.py::test_every_declared_path_has_a_route_and_wiki_paths_stay_with_the_wiki",
             "tests/test_plugin_and_paths.py",

@@ -209,6 +209,30 @@ def test_paths_under_the_mcp_endpoint_are_left_to_its_two_routes() -> None:
     assert [r.key for r in plan] == ["ANY /mcp", "ANY /mcp/{proxy+}", "$default"]
 
 
+def test_wiki_paths_go_to_the_wiki_and_a_path_both_would_serve_is_refused() -> None:
+    from otterwiki_mcp.paths import DeclaredPath
+
+    token = DeclaredPath("/token", ("POST",))
+    plan = build_plan([DeclaredPath("/register", ("POST",))], wiki_paths=[token])
+    assert select(plan, "POST", "/token").key == "POST /token"
+    assert match(plan, "POST", "/token") == WIKI and match(plan, "POST", "/register") == MCP
+    for wiki in ([token], [DeclaredPath("/mcp", ("GET",))], [DeclaredPath("/mcp/x", ("GET",))]):
+        with pytest.raises(ValueError, match="both the MCP app and the wiki"):
+            build_plan([token], wiki_paths=wiki)
+
+
+def test_the_plan_is_in_order_whatever_order_the_paths_are_declared_in() -> None:
+    """By path, then method: `wikibot routes` and the stack see the same plan for the same
+    routes, whichever app or declaration adds a method of a path first."""
+    from otterwiki_mcp.paths import DeclaredPath
+
+    mcp = [DeclaredPath("/x", ("POST",)), DeclaredPath("/x", ("GET",))]
+    plan = build_plan(mcp, wiki_paths=[DeclaredPath("/a", ("PUT",)), DeclaredPath("/a", ("GET",))])
+    assert [r.key for r in plan] == [
+        "GET /a", "PUT /a", "ANY /mcp", "ANY /mcp/{proxy+}", "GET /x", "POST /x", "$default"
+    ]  # fmt: skip
+
+
 # -- the plan of the real MCP app ----------------------------------------------------------------
 
 
