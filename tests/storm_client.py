@@ -190,6 +190,14 @@ class Writer:
             if done.returncode == 0:
                 self.record(message, True, 0, {name: content})
                 return
+            if "nothing to commit" in done.stdout:
+                # git's racy-clean window, not wikibot's: a `git status` that compared the file
+                # just before it was rewritten (same second, same size) wrote the index after
+                # the second turned, so the entry's stat now passes as clean. Untracking it
+                # makes the next `git add` read the content. (Were the file really back at
+                # HEAD's content, this commits nothing either, and the client still fails.)
+                self.git("rm", "-q", "--cached", "--", name)
+                all_mode = False
             time.sleep(self.rng.uniform(0.005, 0.03))
         raise SystemExit(f"git kept failing: {done.stdout} {done.stderr}")
 
