@@ -372,9 +372,25 @@ def _wiki() -> Any:
     return _wiki_handler
 
 
+def _defer_model_builds() -> None:
+    """Pydantic builds each model's validator when its class is made: the MCP SDK's ~600
+    protocol models took about 0.13 s of the MCP function's cold start, of which a request uses
+    a few. Pydantic's own `defer_build` option builds a model's validator on its first use
+    instead; it is made the default of every model here, through pydantic's config defaults
+    (private: a pydantic without them is left as it is). The MCP function's process only: the
+    gateway runs each function in processes of its own, as Lambda does."""
+    try:
+        from pydantic._internal._config import config_defaults
+    except ImportError:
+        return
+    if isinstance(config_defaults, dict):
+        config_defaults["defer_build"] = True
+
+
 def _mcp() -> Any:
     global _mcp_handler
     if _mcp_handler is None:
+        _defer_model_builds()
         from mangum import Mangum
 
         # lifespan="off": Mangum would run the ASGI lifespan around every invocation, stopping

@@ -8,9 +8,11 @@ from typing import Annotated
 from fastmcp import FastMCP
 from pydantic import Field
 
+from .described import described
+
 
 def register_prompts(mcp: FastMCP) -> None:
-    @mcp.prompt
+    @described(mcp.prompt)
     def summarise_changes(
         since: Annotated[
             str, Field(description="Time frame: '1 week', '1d', 'yesterday' or a date.")
@@ -25,7 +27,7 @@ def register_prompts(mcp: FastMCP) -> None:
             "notes. Do not change the wiki."
         )
 
-    @mcp.prompt
+    @described(mcp.prompt)
     def file_note(
         content: Annotated[str, Field(description="The note to file, in markdown.")],
         title: Annotated[str | None, Field(description="Its title, if you have one.")] = None,

@@ -12,6 +12,7 @@ from fastmcp.exceptions import ResourceError
 from otterwiki_api.errors import WikiError
 
 from .backend import WikiBackend
+from .described import described
 from .errors import tool_error
 
 PAGE_TEMPLATE = "wiki://page/{path*}"
@@ -38,12 +39,12 @@ def register_resources(mcp: FastMCP, backend: WikiBackend) -> None:
         except WikiError as e:
             raise ResourceError(str(tool_error(e))) from None
 
-    @mcp.resource(PAGE_TEMPLATE, name="note", mime_type="text/markdown")
+    @described(mcp.resource, PAGE_TEMPLATE, name="note", mime_type="text/markdown")
     def note(path: str) -> str:
         """A wiki note's current markdown, e.g. wiki://page/Projects/Plan."""
         return answer(lambda: backend.get_page(path)["content"])
 
-    @mcp.resource(FOLDER_TEMPLATE, name="folder", mime_type="text/markdown")
+    @described(mcp.resource, FOLDER_TEMPLATE, name="folder", mime_type="text/markdown")
     def folder(path: str) -> str:
         """The notes in a folder and below it, e.g. wiki://folder/Projects."""
         prefix = path.strip("/") + "/"
@@ -54,7 +55,7 @@ def register_resources(mcp: FastMCP, backend: WikiBackend) -> None:
 
         return answer(find)
 
-    @mcp.resource(MATCH_TEMPLATE, name="matching notes", mime_type="text/markdown")
+    @described(mcp.resource, MATCH_TEMPLATE, name="matching notes", mime_type="text/markdown")
     def matching(pattern: str) -> str:
         """The notes whose paths match a glob pattern (case-insensitive; * and ? do not cross
         '/', ** does), e.g. wiki://match/Projects/*/Plan."""

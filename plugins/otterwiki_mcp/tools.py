@@ -14,6 +14,7 @@ from otterwiki_api.sections import extract_section, headings
 from pydantic import Field
 
 from .backend import WikiBackend
+from .described import described
 from .errors import wiki_errors
 from .identity import current_author
 
@@ -69,7 +70,7 @@ OffsetArg = Annotated[
 def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
     """Add every wiki tool to `mcp`, each calling `backend` with the caller as git author."""
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def read_note(
         path: PathArg,
@@ -125,7 +126,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             result["next_offset"] = offset + max_chars
         return result
 
-    @mcp.tool(annotations=WRITE)
+    @described(mcp.tool, annotations=WRITE)
     @wiki_errors
     def write_note(
         path: PathArg,
@@ -157,7 +158,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             )
         return written
 
-    @mcp.tool(annotations=WRITE)
+    @described(mcp.tool, annotations=WRITE)
     @wiki_errors
     def edit_note(
         path: PathArg,
@@ -180,7 +181,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             path, old_string, new_string, revision, commit_message, current_author()
         )
 
-    @mcp.tool(annotations=WRITE)
+    @described(mcp.tool, annotations=WRITE)
     @wiki_errors
     def update_note(
         path: PathArg,
@@ -233,14 +234,14 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         edit = {"operation": operation, **{k: v for k, v in fields.items() if v is not None}}
         return backend.apply_edit(path, edit, revision, commit_message, current_author())
 
-    @mcp.tool(annotations=DESTROY)
+    @described(mcp.tool, annotations=DESTROY)
     @wiki_errors
     def delete_note(path: PathArg, commit_message: MessageArg = None) -> dict[str, Any]:
         """Delete a note and its attachments. Git keeps the history, but the note is gone from
         the wiki; links to it become broken."""
         return backend.delete_page(path, commit_message, current_author())
 
-    @mcp.tool(annotations=DESTROY)
+    @described(mcp.tool, annotations=DESTROY)
     @wiki_errors
     def rename_note(
         path: PathArg,
@@ -251,7 +252,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         rewritten in the same commit; `updated_pages` lists the notes that changed."""
         return backend.rename_page(path, new_path, commit_message, current_author())
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def list_notes(
         prefix: Annotated[
@@ -294,7 +295,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             answer["next_cursor"] = listing["next_cursor"]
         return _progress(listing, answer)
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def search_notes(
         query: Annotated[
@@ -315,7 +316,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         found = backend.search(query, limit)
         return {**found, "truncated": found.get("total", 0) > len(found.get("results", []))}
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def semantic_search(
         query: Annotated[
@@ -331,7 +332,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         """
         return backend.semantic_search(query, limit)
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def get_links(
         path: PathArg,
@@ -355,7 +356,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             **({"next_offset": offset + limit} if more else {}),
         } | _progress(links, {})
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def get_history(
         path: PathArg,
@@ -368,7 +369,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         more = len(found["history"]) > limit
         return {**found, "history": found["history"][:limit], "truncated": more}
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def get_recent_changes(
         limit: Annotated[int, Field(ge=1, le=1000, description="Most commits to return.")] = 20,
@@ -384,7 +385,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             "truncated": len(entries) > limit,
         }
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def build_context(
         path: PathArg,
@@ -407,7 +408,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         call. If `truncated`, call again with `offset` = `next_offset` for the rest."""
         return backend.context(path, depth, since, max_chars, offset)
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def recent_activity(
         since: Annotated[
@@ -422,7 +423,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         keep = ("path", "last_changed", "summary")
         return {**found, "pages": [{k: p[k] for k in keep} for p in found["pages"]]}
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def read_notes(
         paths: Annotated[
@@ -449,7 +450,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             notes.append(page)
         return {"notes": notes}
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def list_folders(
         prefix: Annotated[str | None, Field(description="Only folders under this path.")] = None,
@@ -459,7 +460,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         things are, and where a new note belongs."""
         return backend.folders(prefix, limit)
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def find_orphaned_notes(
         limit: Annotated[int, Field(ge=1, le=1000, description="Most notes to return.")] = 100,
@@ -479,13 +480,13 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
         shown, more = _window(orphans, limit, offset)
         return {"orphans": shown, "total": len(orphans), **more}
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def list_attachments(path: PathArg) -> dict[str, Any]:
         """Files attached to a note: name, size, type and last change of each."""
         return backend.list_attachments(path)
 
-    @mcp.tool(annotations=WRITE)
+    @described(mcp.tool, annotations=WRITE)
     @wiki_errors
     def upload_attachment(
         path: PathArg,
@@ -513,7 +514,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
             path, filename, data, commit_message, current_author("upload")
         )
 
-    @mcp.tool(annotations=READ)
+    @described(mcp.tool, annotations=READ)
     @wiki_errors
     def download_attachment(
         path: PathArg, filename: Annotated[str, Field(description="The attachment's name.")]
@@ -533,7 +534,7 @@ def register_tools(mcp: FastMCP, backend: WikiBackend) -> None:
                 pass
         return answer
 
-    @mcp.tool(annotations=DESTROY)
+    @described(mcp.tool, annotations=DESTROY)
     @wiki_errors
     def delete_attachment(
         path: PathArg,
