@@ -15,7 +15,8 @@ from .pagepaths import display_path, filename_for
 from .plaintext import page_sections
 from .wikilinks import extract_links
 
-SCHEMA_VERSION = "5"  # 4: one fts row per section, porter stemming, plain text; 5: no 2-letter prefix index
+# 4: one fts row per section, porter stemming, plain text; 5: no index of 2-letter prefixes
+SCHEMA_VERSION = "5"
 TAG_SEPARATOR = "\x1f"  # tags are stored joined: splitting is much cheaper than JSON per row
 BLOB_BATCH = 2000
 
