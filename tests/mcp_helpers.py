@@ -150,6 +150,25 @@ class WikiServe:
             self.process.wait()
             self.process = None
 
+    def instances(self) -> dict[int, str]:
+        """{pid: handler} of the Lambda instance processes this gateway runs now (Linux /proc:
+        the children started as `python -m wikibot.instances <handler> <function>`)."""
+        assert self.process is not None
+        found = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8") as f:
+                    parent = int(f.read().split(") ", 1)[1].split()[1])
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    args = f.read().decode().split("\0")
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            if parent == self.process.pid and "wikibot.instances" in args:
+                found[int(entry)] = args[args.index("wikibot.instances") + 1]
+        return found
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -159,6 +178,15 @@ class WikiServe:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def pkce() -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """End to end through the API Gateway: the deployed stack when WIKIBOT_E2E_URL is set (with
 WIKIBOT_E2E_API_KEY, an admin key, and WIKIBOT_E2E_MCP_TOKEN, a static MCP token, for the tests
-that write), else `wikibot serve` (both Lambda handlers behind the local gateway) in a subprocess
-on a temporary data folder.
+that write), else `wikibot serve --instances 3` (both Lambda handlers behind the local gateway,
+each in up to three instance processes) in a subprocess on a temporary data folder.
 
 The browser tests drive a real headless Chromium through chromedriver's WebDriver HTTP API."""
 
@@ -81,7 +81,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     key, token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     author = "E2E Token <e2e-token@example.org>"
     env = {"WIKIBOT_API_KEY": key, "WIKIBOT_MCP_TOKEN": token, "WIKIBOT_MCP_TOKEN_AUTHOR": author}
-    server = WikiServe(str(tmp_path_factory.mktemp("e2e") / "data"), env).start()
+    # three instances of each function, as Lambda scales out: concurrent tests' requests land
+    # in different processes sharing the data folder
+    data = str(tmp_path_factory.mktemp("e2e") / "data")
+    server = WikiServe(data, env, "--instances", "3").start()
     try:
         repository = os.path.join(server.data_dir, "repository")
         yield Stack(server.url, key, token, True, "E2E Token", repository)

@@ -37,7 +37,8 @@ def storm(tmp_path_factory):
     # the direct server keeps a semantic index with the local model, synced on every write
     searching = {"WIKIBOT_API_KEY": KEY, "WIKIBOT_SEARCH_EMBEDDER": "local"}
     servers = [WikiServe(data, searching, "--direct").start()]
-    servers.append(WikiServe(data, {"WIKIBOT_API_KEY": KEY}).start())
+    # the gateway as deployed, its wiki function scaling out to three instance processes
+    servers.append(WikiServe(data, {"WIKIBOT_API_KEY": KEY}, "--instances", "3").start())
     repo = os.path.join(data, "repository")
     start = git(repo, "rev-parse", "HEAD").strip()
     urls = ",".join(s.url for s in servers)
@@ -68,7 +69,8 @@ def storm(tmp_path_factory):
     for name in sorted(os.listdir(logs)):
         with open(os.path.join(logs, name), encoding="utf-8") as f:
             ops += [json.loads(line) for line in f]
-    yield {"repo": repo, "start": start, "ops": ops, "servers": servers}
+    instances = servers[1].instances()
+    yield {"repo": repo, "start": start, "ops": ops, "servers": servers, "instances": instances}
     for server in servers:
         server.stop()
 
@@ -91,6 +93,12 @@ def test_every_commit_is_exactly_one_operation(storm):
         blobs = Git(repo).cat_blobs([f"{commit.revision}:{p}" for p in wanted])
         for path, blob in zip(wanted, blobs, strict=True):
             assert blob is not None and blob.decode().strip() == op["files"][path], (path, op)
+
+
+def test_the_gateway_ran_the_wiki_in_several_instances(storm):
+    """Like Lambda instances on EFS: separate processes writing one repository."""
+    wiki = [pid for pid, handler in storm["instances"].items() if handler == "lambda_init.handler"]
+    assert 2 <= len(wiki) <= 3, storm["instances"]
 
 
 def test_acknowledged_writes_are_in_history_and_refused_ones_are_not(storm):

@@ -73,7 +73,7 @@ def _gateway(args: argparse.Namespace, data: Any, key: str) -> Serving:
     s3 = local_s3.start()  # answers over Lambda's 6 MB go out through it, as on AWS
     try:
         plan = routeplan.configured_plan()
-        server.gateway = gateway.Gateway(plan, gateway.lambda_handlers())
+        server.gateway = gateway.Gateway(plan, gateway.lambda_functions(args.instances))
     except ImportError as e:  # an install without the lambda or mcp extra
         server.server_close()
         sys.exit(f"wikibot serve: {e}\n`wikibot serve --direct` runs without the Lambda handlers")
@@ -85,7 +85,8 @@ def _gateway(args: argparse.Namespace, data: Any, key: str) -> Serving:
             if s3
             else "  S3        none: answers over 6 MB fail (pip install 'wikibot[local]')\n"
         )
-        return _mcp_settings_line(McpSettings.from_config({}), base) + routes + large
+        pools = f"  instances up to {args.instances} per function, started on demand\n"
+        return _mcp_settings_line(McpSettings.from_config({}), base) + routes + pools + large
 
     return server, "both Lambda handlers behind a local API Gateway, as deployed", lines
 
@@ -109,6 +110,22 @@ def _first_request(base: str) -> None:
     background (WIKIBOT_SEARCH_WARM_UP)."""
     with contextlib.suppress(OSError):
         urllib.request.urlopen(f"{base}/api/v1/health", timeout=60).close()
+
+
+DEFAULT_INSTANCES = 2
+MOST_INSTANCES = 32
+
+
+def _instance_count(text: str) -> int:
+    """--instances: a whole number from 1 to MOST_INSTANCES (each wiki instance is a whole
+    Otterwiki process, 150 MB or more)."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= count <= MOST_INSTANCES:
+        raise argparse.ArgumentTypeError(f"from 1 to {MOST_INSTANCES}, got {count}")
+    return count
 
 
 def _port_free_or_exit(host: str, port: int) -> None:
@@ -296,6 +313,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="plain Otterwiki with every plugin in one WSGI server and MCP in-process at /mcp "
         "(how a self-hoster's Otterwiki runs the plugins)",
+    )
+    serve.add_argument(
+        "--instances",
+        type=_instance_count,
+        default=DEFAULT_INSTANCES,
+        metavar="N",
+        help="most instances (processes) of each Lambda function, started as concurrent "
+        f"requests need them and kept warm, as Lambda scales ({DEFAULT_INSTANCES}; not with "
+        "--direct)",
     )
     serve.set_defaults(func=_serve)
 

@@ -15,8 +15,10 @@ What follows API Gateway's documented and observed behaviour:
   base64 with `isBase64Encoded: true`.
 - A response without `statusCode` is a 200 JSON body; `cookies` become `Set-Cookie` lines; a
   handler that raises gives 500, one that takes longer than the integration timeout (30 s) 503.
-- Each function is one warm instance: its handler runs on one thread with one asyncio event loop
-  (Mangum keeps its loop across invocations), one request at a time.
+- Each function is a pool of instances (`instances.py`): processes of their own, each serving one
+  request at a time with one asyncio event loop (Mangum keeps its loop across invocations),
+  started on demand up to `wikibot serve --instances N` and kept warm; concurrent requests run
+  in parallel and the instances share the data folder, as on Lambda with EFS.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from wikibot.instances import HandlerRaised, InstanceFailed, InstancePool, LambdaContext
 from wikibot.routeplan import DEFAULT_KEY, Route, Target, select
 
 log = logging.getLogger(__name__)
@@ -55,33 +58,6 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "
 
 
 @dataclass
-class LambdaContext:
-    """The parts of Lambda's context object handlers use."""
-
-    function_name: str
-    timeout: float = INTEGRATION_TIMEOUT
-    memory_limit_in_mb: int = 1024
-    function_version: str = "$LATEST"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.started + self.timeout - time.monotonic()) * 1000))
-
-
-@dataclass
 class Response:
     status: int
     headers: list[tuple[str, str]]
@@ -93,7 +69,8 @@ def _own_event_loop() -> None:
 
 
 class Function:
-    """One warm Lambda instance: `handler` called on one thread, one invocation at a time."""
+    """A function served in this process: `handler` called on one thread, one invocation at a
+    time (tests; `wikibot serve` runs each function's instances as processes: instances.py)."""
 
     def __init__(self, name: str, handler: Handler, timeout: float = INTEGRATION_TIMEOUT):
         self.name = name
@@ -251,11 +228,14 @@ class Gateway:
     def __init__(
         self,
         plan: Iterable[Route],
-        handlers: Mapping[Target, Handler],
+        handlers: Mapping[Target, Handler | InstancePool],
         timeout: float = INTEGRATION_TIMEOUT,
     ) -> None:
         self.plan = list(plan)
-        self.functions = {t: Function(t, h, timeout) for t, h in handlers.items()}
+        self.functions = {
+            t: h if isinstance(h, InstancePool) else Function(t, h, timeout)
+            for t, h in handlers.items()
+        }
 
     def route(self, method: str, target: str) -> Route | None:
         return select(self.plan, method, unquote(target.split("?", 1)[0]))
@@ -281,6 +261,12 @@ class Gateway:
         except TimeoutError:
             log.error("%s %s: %s timed out", method, target, function.name)
             return route, _message(503, "Service Unavailable")
+        except HandlerRaised as e:  # in an instance process: its traceback
+            log.error("%s %s: %s raised\n%s", method, target, function.name, e)
+            return route, _message(500, "Internal Server Error")
+        except InstanceFailed as e:
+            log.error("%s %s: %s failed: %s", method, target, function.name, e)
+            return route, _message(500, "Internal Server Error")
         except Exception:
             log.error("%s %s: %s raised\n%s", method, target, function.name, traceback.format_exc())
             return route, _message(500, "Internal Server Error")
@@ -375,16 +361,19 @@ class GatewayServer(ThreadingHTTPServer):
         self.gateway.close()
 
 
-def lambda_handlers() -> dict[Target, Handler]:
-    """`lambda_init.handler` and `lambda_init.mcp_handler` by target (lambda_init is a module of
-    this distribution). Raises ImportError when the adapters the handlers wrap their apps in
-    are not installed."""
+HANDLERS: dict[Target, str] = {"wiki": "lambda_init.handler", "mcp": "lambda_init.mcp_handler"}
+
+
+def lambda_functions(
+    instances: int, timeout: float = INTEGRATION_TIMEOUT
+) -> dict[Target, InstancePool]:
+    """`lambda_init.handler` and `lambda_init.mcp_handler` by target, each a pool of up to
+    `instances` processes (lambda_init is a module of this distribution). Raises ImportError
+    when the adapters the handlers wrap their apps in are not installed."""
     missing = [name for name in ("apig_wsgi", "mangum") if importlib.util.find_spec(name) is None]
     if missing:
         raise ImportError(f"{', '.join(missing)} not installed (pip install 'wikibot[lambda]')")
-    import lambda_init
-
-    return {"wiki": lambda_init.handler, "mcp": lambda_init.mcp_handler}
+    return {t: InstancePool(t, h, {}, instances, timeout) for t, h in HANDLERS.items()}
 
 
 def local_url(host: str, port: int) -> str:
