@@ -115,8 +115,9 @@ def pending(conn: sqlite3.Connection, filename: str) -> tuple[str, Commit | None
     return (row[0], None) if row is not None else None
 
 
-def step(conn: sqlite3.Connection, git: Git, rules: LinkRules, batch: int) -> bool:
-    """One bounded piece of work in one transaction; True when nothing is left."""
+def step(conn: sqlite3.Connection, git: Git, rules: LinkRules, batch: int) -> tuple[bool, float]:
+    """One bounded piece of work in one transaction: (nothing is left, seconds its commit took,
+    which FTS5 spends writing its new segment; `record_commits` adds them to the work)."""
     started = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -131,10 +132,16 @@ def step(conn: sqlite3.Connection, git: Git, rules: LinkRules, batch: int) -> bo
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    # the commit is work too (FTS5 writes its new segment there): counted on its own
-    committed = time.perf_counter() - committing
-    conn.execute("UPDATE meta SET value = value + ? WHERE key = 'work_s'", (committed,))
-    return _left(conn) == 0
+    return _left(conn) == 0, time.perf_counter() - committing
+
+
+def record_commits(conn: sqlite3.Connection, seconds: float) -> None:
+    """Add the commits of a run of steps to the build's work (a transaction cannot count its
+    own commit): one small write per run, not per step. Only a statistic: a busy file skips it."""
+    try:
+        conn.execute("UPDATE meta SET value = value + ? WHERE key = 'work_s'", (seconds,))
+    except sqlite3.OperationalError as e:
+        log.info("page index: build time not recorded (%s)", e)
 
 
 def _left(conn: sqlite3.Connection) -> int:

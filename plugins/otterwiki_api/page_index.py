@@ -233,14 +233,15 @@ class PageIndex:
             os.makedirs(self.index_dir, exist_ok=True)
             index_build.create(self.building_path, self.git, head, rules, reason)
             conn = self._connect(self.building_path)
-        steps, done, last = 0, False, 0.0
+        steps, done, last, commits = 0, False, 0.0, 0.0
         while not done and (steps < least or time.monotonic() + last < stop):
             began = time.monotonic()  # a step is started only if one like the last still fits
-            done = index_build.step(conn, self.git, rules, self.build.batch_pages)
-            steps, last = steps + 1, time.monotonic() - began
+            done, committed = index_build.step(conn, self.git, rules, self.build.batch_pages)
+            steps, last, commits = steps + 1, time.monotonic() - began, commits + committed
         if not done:
+            index_build.record_commits(conn, commits)
             return index_build.progress(conn)
-        seconds = index_build.work_seconds(conn)
+        seconds = index_build.work_seconds(conn) + commits
         index_build.finish(conn, self.building_path)
         self._close(self.building_path)
         os.replace(self.building_path, self.db_path)
