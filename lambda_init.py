@@ -377,8 +377,9 @@ def _defer_model_builds() -> None:
     protocol models took about 0.13 s of the MCP function's cold start, of which a request uses
     a few. Pydantic's own `defer_build` option builds a model's validator on its first use
     instead; it is made the default of every model here, through pydantic's config defaults
-    (private: a pydantic without them is left as it is). The MCP function's process only: the
-    gateway runs each function in processes of its own, as Lambda does."""
+    (private: a pydantic without them is left as it is). The MCP function's process only: on
+    Lambda and under `wikibot serve` each function's instances are processes of their own, each
+    serving one invocation at a time (pydantic builds a deferred model under its own lock)."""
     try:
         from pydantic._internal._config import config_defaults
     except ImportError:
