@@ -27,7 +27,22 @@ def test_help():
     serve = run("serve", "--help")
     assert all(flag in serve.stdout for flag in ("--host", "--port", "--data-dir", "--direct"))
     assert "--gateway" not in serve.stdout  # the gateway is the default, not a flag
+    assert "--instances N" in serve.stdout
     assert run().returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("flags", "complaint"),
+    [
+        (("--instances", "0"), "from 1 to 32, got 0"),
+        (("--instances", "lots"), "not a whole number: 'lots'"),
+        (("--direct", "--instances", "3"), "--instances is for the gateway"),
+    ],
+)
+def test_serve_refuses_an_instance_count_it_cannot_use(flags, complaint, tmp_path):
+    out = run("serve", *flags, "--port", "0", "--data-dir", str(tmp_path / "d"))
+    assert out.returncode != 0 and complaint in out.stderr
+    assert not (tmp_path / "d").exists()  # refused before anything was made
 
 
 def test_keygen_entry_authenticates():

@@ -28,6 +28,9 @@ lines for a base URL."""
 def _serve(args: argparse.Namespace) -> int:
     from wikibot import localwiki
 
+    if args.direct and args.instances is not None:
+        sys.exit("wikibot serve: --instances is for the gateway; --direct runs one server")
+    args.instances = args.instances or DEFAULT_INSTANCES
     if shutil.which("git") is None:
         sys.exit(
             "wikibot serve: git is not installed (or not on PATH); the wiki keeps its pages in it"
@@ -317,7 +320,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--instances",
         type=_instance_count,
-        default=DEFAULT_INSTANCES,
         metavar="N",
         help="most instances (processes) of each Lambda function, started as concurrent "
         f"requests need them and kept warm, as Lambda scales ({DEFAULT_INSTANCES}; not with "

@@ -10,9 +10,11 @@ app's instances are different processes, never sharing memory or settings made a
 
 The gateway and an instance speak over the instance's stdin and stdout: one frame per
 invocation each way (4-byte length, then JSON). What a handler prints goes to stderr, as it
-would go to CloudWatch. An invocation that runs past the gateway's timeout gets its 503 at once
-while the instance finishes its work (as a Lambda instance runs until its own timeout) and
-then goes back to the pool; an instance that dies is replaced by the next one started.
+would go to CloudWatch. An invocation has until the gateway's timeout: one still running then
+gets its 503 at once while its instance finishes the work (as a Lambda instance runs until its
+own timeout; one still at it a timeout later is killed) and goes back to the pool; a request
+that finds no instance free by then gets its 503 without being sent. An instance that dies is
+replaced by the next one started.
 """
 
 from __future__ import annotations
@@ -105,12 +107,14 @@ def _read_exactly(source: IO[bytes], size: int) -> bytes:
 
 
 class Instance:
-    """One instance process of a function."""
+    """One instance process of a function. Only the thread that gave it an invocation (or the
+    pool, while it is idle) reads its answers and stops it."""
 
     def __init__(self, name: str, handler: str, env: dict[str, str]) -> None:
         self.name = name
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "wikibot.instances", handler, name],
+            # -P: never code from the current folder, whatever `wikibot serve` was started in
+            [sys.executable, "-P", "-m", "wikibot.instances", handler, name],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,  # unbuffered: `select` on the pipe then tells the truth
@@ -121,17 +125,22 @@ class Instance:
         self._out = self.process.stdout
         self.pid = self.process.pid
 
-    def send(self, event: dict[str, Any], timeout: float) -> None:
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def send(self, event: dict[str, Any], deadline: float) -> None:
+        """Hand over an invocation that must end by `deadline` (`time.monotonic()`, one clock
+        for every process of the machine)."""
         try:
-            write_frame(self._in, {"event": event, "timeout": timeout})
+            write_frame(self._in, {"event": event, "deadline": deadline})
         except (BrokenPipeError, ValueError) as e:  # ValueError: the pipe is already closed
             raise InstanceFailed(f"{self.name} instance {self.pid} is gone") from e
 
     def wait(self, seconds: float | None) -> bool:
         """Whether the answer is there to read within `seconds` (None: however long)."""
-        if seconds is not None and seconds <= 0:
-            seconds = 0.0
-        ready, _, _ = select.select([self._out], [], [], seconds)
+        ready, _, _ = select.select(
+            [self._out], [], [], None if seconds is None else max(0, seconds)
+        )
         return bool(ready)
 
     def receive(self) -> Any:
@@ -145,18 +154,22 @@ class Instance:
             raise HandlerRaised(reply["error"])
         return reply["result"]
 
-    def stop(self) -> None:
-        """Close its stdin (it exits after the invocation in hand) and make sure it ends."""
-        for stream in (self._in, self._out):
-            try:
-                stream.close()
-            except OSError:
-                pass
+    def end_input(self) -> None:
+        """Close its stdin: it exits after the invocation in hand."""
         try:
-            self.process.wait(_STOP_GRACE)
+            self._in.close()
+        except OSError:
+            pass
+
+    def stop(self, by: float) -> None:
+        """End it (killed if it still runs at `by`, a `time.monotonic()`) and close its pipes."""
+        self.end_input()
+        try:
+            self.process.wait(max(0.0, by - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._out.close()
 
 
 class InstancePool:
@@ -180,15 +193,25 @@ class InstancePool:
         self._changed = threading.Condition()
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        """The handler's answer. TimeoutError past `timeout` (the instance keeps working and
-        returns to the pool when done); HandlerRaised or InstanceFailed otherwise."""
-        started = time.monotonic()
-        instance = self._take()
-        instance.send(event, self.timeout - (time.monotonic() - started))
-        left = self.timeout - (time.monotonic() - started)
-        if not instance.wait(left):
+        """The handler's answer within `timeout`, or TimeoutError: when no instance was free in
+        time (the event is not sent), or when the handler is still at work (its instance
+        finishes and comes back, or is killed `timeout` later, as Lambda ends a function at
+        its own timeout). HandlerRaised or InstanceFailed otherwise."""
+        deadline = time.monotonic() + self.timeout
+        for attempt in range(2):  # an instance found dead on sending never had the event
+            instance = self._take(deadline)
+            try:
+                instance.send(event, deadline)
+                break
+            except InstanceFailed:
+                self._discard(instance)
+                if attempt:
+                    raise
+        if not instance.wait(deadline - time.monotonic()):
             threading.Thread(
-                target=self._finish_late, args=(instance,), name=f"lambda-{self.name}-late"
+                target=self._finish_late,
+                args=(instance, deadline + self.timeout),
+                name=f"lambda-{self.name}-late",
             ).start()
             raise TimeoutError(f"{self.name} took longer than {self.timeout:g} s")
         return self._answer(instance)
@@ -199,40 +222,45 @@ class InstancePool:
             return sorted(i.pid for i in self._all)
 
     def close(self) -> None:
+        """Stop the idle instances at once and the busy ones after their invocation (their
+        threads stop them); waits a few seconds, then kills."""
         with self._changed:
             self._closed = True
-            instances = list(self._all)
-            self._all.clear()
+            idle, busy = list(self._idle), [i for i in self._all if i not in self._idle]
             self._idle.clear()
             self._changed.notify_all()
-        for instance in instances:
-            instance.stop()
+        for instance in idle + busy:
+            instance.end_input()
+        by = time.monotonic() + _STOP_GRACE
+        for instance in idle:
+            instance.stop(by)
 
-    def _take(self) -> Instance:
+    def _take(self, deadline: float) -> Instance:
         with self._changed:
             while True:
                 if self._closed:
                     raise InstanceFailed(f"{self.name}: the gateway is closing")
-                if self._idle:
-                    return self._idle.pop()
+                while self._idle:
+                    instance = self._idle.pop()
+                    if instance.alive():
+                        return instance
+                    self._all.discard(instance)  # died while idle: its slot is free again
+                    instance.stop(time.monotonic())
                 if len(self._all) + self._starting < self.most:
                     self._starting += 1
                     break
-                self._changed.wait()
+                if not self._changed.wait(deadline - time.monotonic()):
+                    raise TimeoutError(f"no {self.name} instance was free in time")
         try:
             instance = Instance(self.name, self.handler, self.env)
         finally:
             with self._changed:
                 self._starting -= 1
+                self._changed.notify_all()
         with self._changed:
             self._all.add(instance)
-            log.info(
-                "%s: instance %d started (%d of %d)",
-                self.name,
-                instance.pid,
-                len(self._all),
-                self.most,
-            )
+            count = len(self._all)
+        log.info("%s: instance %d started (%d of %d)", self.name, instance.pid, count, self.most)
         return instance
 
     def _answer(self, instance: Instance) -> Any:
@@ -247,10 +275,13 @@ class InstancePool:
         self._release(instance)
         return answer
 
-    def _finish_late(self, instance: Instance) -> None:
-        """Wait for an invocation the gateway gave up on; its answer goes nowhere."""
+    def _finish_late(self, instance: Instance, by: float) -> None:
+        """Wait for an invocation the gateway gave up on (its answer goes nowhere); one still
+        running at `by` is killed with its instance."""
+        if not instance.wait(by - time.monotonic()):
+            log.error("%s: instance %d killed at the function's timeout", self.name, instance.pid)
+            instance.process.kill()
         try:
-            instance.wait(None)
             self._answer(instance)
         except Exception as e:  # the invocation's outcome was already answered (503)
             log.info("%s: a late invocation ended with %s", self.name, type(e).__name__)
@@ -261,16 +292,15 @@ class InstancePool:
                 self._idle.append(instance)
                 self._changed.notify()
                 return
-        instance.stop()
+            self._all.discard(instance)
+        instance.stop(time.monotonic() + _STOP_GRACE)
 
     def _discard(self, instance: Instance) -> None:
         with self._changed:
             self._all.discard(instance)
             self._changed.notify()
-        log.error(
-            "%s: instance %d ended; the next invocation starts another", self.name, instance.pid
-        )
-        instance.stop()
+        log.error("%s: instance %d ended; the next one is started anew", self.name, instance.pid)
+        instance.stop(time.monotonic() + _STOP_GRACE)
 
 
 def serve(handler: str, name: str) -> None:
@@ -287,7 +317,7 @@ def serve(handler: str, name: str) -> None:
         message = read_frame(requests)
         if message is None:
             return
-        context = LambdaContext(name, message["timeout"])
+        context = LambdaContext(name, message["deadline"] - time.monotonic())
         try:
             reply = {"result": function(message["event"], context)}
         except Exception:
