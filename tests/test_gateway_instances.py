@@ -210,4 +210,7 @@ def test_serve_runs_the_wiki_and_mcp_in_instances_of_their_own(tmp_path) -> None
         assert listed.json()["total"] == 6
     finally:
         serve.stop()
+    ended_by = time.monotonic() + 20  # they end with the gateway (killed a few seconds later)
+    while time.monotonic() < ended_by and any(alive(p) for p in running):
+        time.sleep(0.1)
     assert not any(alive(p) for p in running)

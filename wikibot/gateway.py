@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -279,8 +280,12 @@ class Gateway:
             return route, _message(500, "Internal Server Error")
 
     def close(self) -> None:
-        for function in self.functions.values():
-            function.close()
+        """Close every function at once: each pool waits a few seconds for its instances."""
+        closing = [threading.Thread(target=f.close) for f in self.functions.values()]
+        for thread in closing:
+            thread.start()
+        for thread in closing:
+            thread.join()
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
