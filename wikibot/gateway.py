@@ -23,7 +23,6 @@ What follows API Gateway's documented and observed behaviour:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import importlib
@@ -44,7 +43,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from wikibot.instances import HandlerRaised, InstanceFailed, InstancePool, LambdaContext
+from wikibot.instances import (
+    HandlerRaised,
+    InstanceFailed,
+    InstancePool,
+    LambdaContext,
+    own_event_loop,
+)
 from wikibot.routeplan import DEFAULT_KEY, Route, Target, select
 
 log = logging.getLogger(__name__)
@@ -65,10 +70,6 @@ class Response:
     body: bytes
 
 
-def _own_event_loop() -> None:
-    asyncio.set_event_loop(asyncio.new_event_loop())
-
-
 class Function:
     """A function served in this process: `handler` called on one thread, one invocation at a
     time (tests; `wikibot serve` runs each function's instances as processes: instances.py)."""
@@ -77,7 +78,7 @@ class Function:
         self.name = name
         self.handler = handler
         self.timeout = timeout
-        self._worker = ThreadPoolExecutor(1, f"lambda-{name}", initializer=_own_event_loop)
+        self._worker = ThreadPoolExecutor(1, f"lambda-{name}", initializer=own_event_loop)
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """The handler's answer; TimeoutError after `timeout` seconds (the instance keeps
@@ -262,11 +263,8 @@ class Gateway:
         except TimeoutError:
             log.error("%s %s: %s timed out", method, target, function.name)
             return route, _message(503, "Service Unavailable")
-        except HandlerRaised as e:  # in an instance process: its traceback
+        except (HandlerRaised, InstanceFailed) as e:  # an instance's traceback, or its end
             log.error("%s %s: %s raised\n%s", method, target, function.name, e)
-            return route, _message(500, "Internal Server Error")
-        except InstanceFailed as e:
-            log.error("%s %s: %s failed: %s", method, target, function.name, e)
             return route, _message(500, "Internal Server Error")
         except Exception:
             log.error("%s %s: %s raised\n%s", method, target, function.name, traceback.format_exc())

@@ -76,6 +76,12 @@ class LambdaContext:
         return max(0, int((self.started + self.timeout - time.monotonic()) * 1000))
 
 
+def own_event_loop() -> None:
+    """A new asyncio event loop for this thread: a handler's thread keeps one across
+    invocations, as Mangum does on Lambda."""
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def write_frame(out: IO[bytes], message: Any) -> None:
     data = json.dumps(message).encode("utf-8")
     out.write(len(data).to_bytes(_LENGTH, "big") + data)
@@ -309,7 +315,7 @@ def serve(handler: str, name: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops the gateway, which stops us
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    asyncio.set_event_loop(asyncio.new_event_loop())  # Mangum runs its app on this loop
+    own_event_loop()
     module, _, attribute = handler.rpartition(".")
     function = getattr(importlib.import_module(module), attribute)
     requests = sys.stdin.buffer
